@@ -1,0 +1,158 @@
+"""Checkpoints: weights in safetensors, metadata in JSON, optimizer and RNG state in safetensors too.
+
+Nothing here unpickles: safetensors holds only tensors, JSON only data, so a checkpoint someone sends
+cannot run code. Each file is written atomically; the JSON is written last and names the step, and the
+tensor files carry the same step in their header, so a pair torn by a crash is detected on load.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import save as save_safetensors_bytes
+
+from poet_tui.atomic import atomic_write_bytes, atomic_write_text
+from poet_tui.errors import PoetError
+from poet_tui.model import ModelConfig, RNNLanguageModel
+
+CHECKPOINT_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class CheckpointFiles:
+    """The files of one checkpoint, named `<stem>.safetensors`, `<stem>.json`, `<stem>.optim.safetensors`."""
+
+    directory: Path
+    stem: str
+
+    @property
+    def weights(self) -> Path:
+        return self.directory / f"{self.stem}.safetensors"
+
+    @property
+    def metadata(self) -> Path:
+        return self.directory / f"{self.stem}.json"
+
+    @property
+    def training_state(self) -> Path:
+        return self.directory / f"{self.stem}.optim.safetensors"
+
+    @classmethod
+    def from_path(cls, path: Path) -> CheckpointFiles:
+        """Accept any of a checkpoint's files (or its stem) and name the set."""
+        path = Path(path)
+        name = path.name
+        for suffix in (".optim.safetensors", ".safetensors", ".json"):
+            if name.endswith(suffix):
+                return cls(path.parent, name.removesuffix(suffix))
+        return cls(path.parent, name)
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def weights_for_saving(model: RNNLanguageModel) -> dict[str, torch.Tensor]:
+    """Tied output weights are the embedding: store them once (safetensors refuses shared storage)."""
+    state = {name: tensor.detach().to("cpu").contiguous() for name, tensor in model.state_dict().items()}
+    if model.config.tied:
+        state.pop("decoder.weight", None)
+    return state
+
+
+def save_checkpoint(
+    files: CheckpointFiles,
+    model: RNNLanguageModel,
+    metadata: dict[str, Any],
+    training_tensors: dict[str, torch.Tensor] | None = None,
+) -> None:
+    """Write training state (if any), then weights, then the JSON that vouches for both."""
+    step = str(metadata["step"])
+    header = {"format": str(CHECKPOINT_FORMAT), "step": step}
+    if training_tensors is not None:
+        cpu_tensors = {name: tensor.detach().to("cpu").contiguous() for name, tensor in training_tensors.items()}
+        atomic_write_bytes(files.training_state, save_safetensors_bytes(cpu_tensors, metadata=header))
+    atomic_write_bytes(files.weights, save_safetensors_bytes(weights_for_saving(model), metadata=header))
+    full_metadata = {
+        "format": CHECKPOINT_FORMAT,
+        "created": now_iso(),
+        "parameters": model.parameter_count(),
+        "model": model.config.to_dict(),
+        "has_training_state": training_tensors is not None,
+        **metadata,
+    }
+    atomic_write_text(files.metadata, json.dumps(full_metadata, indent=2, ensure_ascii=False))
+
+
+def read_metadata(files: CheckpointFiles) -> dict[str, Any]:
+    try:
+        metadata = json.loads(files.metadata.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise PoetError(f"{files.metadata} is missing; the checkpoint is incomplete.") from None
+    except (ValueError, UnicodeDecodeError):
+        raise PoetError(f"{files.metadata} is damaged (not JSON); use another checkpoint.") from None
+    if not isinstance(metadata, dict) or "step" not in metadata or "model" not in metadata:
+        raise PoetError(f"{files.metadata} is not poet-tui checkpoint metadata.")
+    if int(metadata.get("format", 0)) > CHECKPOINT_FORMAT:
+        raise PoetError(
+            f"{files.metadata} has checkpoint format {metadata['format']}, newer than this poet-tui reads "
+            f"({CHECKPOINT_FORMAT}); upgrade poet-tui."
+        )
+    return metadata
+
+
+def read_tensor_file(path: Path, expected_step: int) -> dict[str, torch.Tensor]:
+    """Load a safetensors file (no pickle involved) and check it belongs to the same step as the JSON."""
+    if not path.exists():
+        raise PoetError(f"{path} is missing; the checkpoint is incomplete.")
+    try:
+        with safe_open(str(path), framework="pt", device="cpu") as handle:
+            header = handle.metadata() or {}
+            tensors = {name: handle.get_tensor(name) for name in handle.keys()}  # noqa: SIM118
+    except (SafetensorError, ValueError, RuntimeError, OSError):
+        raise PoetError(
+            f"{path} is not a readable safetensors file (truncated or damaged); use another checkpoint."
+        ) from None
+    if header.get("step") is not None and int(header["step"]) != int(expected_step):
+        raise PoetError(
+            f"{path} is from step {header['step']} but its metadata says step {expected_step} "
+            "(a write was interrupted); use another checkpoint."
+        )
+    return tensors
+
+
+def load_model(files: CheckpointFiles, device: torch.device | str = "cpu") -> tuple[RNNLanguageModel, dict[str, Any]]:
+    metadata = read_metadata(files)
+    try:
+        config = ModelConfig(**metadata["model"])
+        model = RNNLanguageModel(config)
+    except (TypeError, KeyError, ValueError):
+        raise PoetError(f"{files.metadata} describes a model this poet-tui cannot build.") from None
+    weights = read_tensor_file(files.weights, metadata["step"])
+    if config.tied:
+        weights["decoder.weight"] = weights.get("embedding.weight", torch.empty(0))
+    try:
+        model.load_state_dict(weights, strict=True)
+    except RuntimeError as error:
+        first = str(error).strip().splitlines()
+        detail = first[1].strip() if len(first) > 1 else first[0]
+        raise PoetError(f"{files.weights} does not fit the model its metadata describes ({detail}).") from None
+    return model.to(device), metadata
+
+
+def list_checkpoints(directory: Path) -> list[CheckpointFiles]:
+    """Complete checkpoints (weights and metadata present) in a checkpoints directory, newest step last."""
+    if not directory.is_dir():
+        return []
+    found = []
+    for metadata_path in directory.glob("*.json"):
+        files = CheckpointFiles(directory, metadata_path.stem)
+        if files.weights.exists():
+            found.append(files)
+    return sorted(found, key=lambda item: (item.stem not in ("latest", "best"), item.stem))

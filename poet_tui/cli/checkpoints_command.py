@@ -1,0 +1,126 @@
+"""`poet checkpoints list | show | rm`: runs and their checkpoints."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from poet_tui.cli.main import EXIT_OK
+from poet_tui.errors import PoetError
+from poet_tui.formatting import format_float, human_bytes, human_count
+from poet_tui.run_catalog import CheckpointSummary, checkpoint_summaries
+from poet_tui.runs import Run, RunStore
+
+
+def add_summary_row(table: Table, summary: CheckpointSummary) -> None:
+    table.add_row(
+        summary.run_id,
+        summary.stem,
+        summary.corpus,
+        summary.tokenizer,
+        human_count(summary.parameters),
+        str(summary.step),
+        format_float(summary.val_loss, 4),
+        format_float(summary.val_bpc, 3),
+        summary.created.replace("T", " ").removesuffix("+00:00"),
+        human_bytes(summary.size_bytes),
+    )
+
+
+def summary_table(title: str) -> Table:
+    table = Table(title=title, title_justify="left")
+    for column in (
+        "run",
+        "checkpoint",
+        "corpus",
+        "tokenizer",
+        "params",
+        "step",
+        "val loss",
+        "bits/char",
+        "created",
+        "size",
+    ):
+        justify = "right" if column in ("params", "step", "val loss", "bits/char", "size") else "left"
+        table.add_column(column, justify=justify)
+    return table
+
+
+def confirm(question: str) -> bool:
+    if not sys.stdin.isatty():
+        raise PoetError("deleting needs confirmation; add --yes to delete without asking.")
+    return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
+
+
+def checkpoints_command(arguments: argparse.Namespace) -> int:
+    console = Console()
+    store = RunStore()
+    action = arguments.action or "list"
+    if action == "list":
+        table = summary_table(f"Checkpoints in {store.root}")
+        for summary in checkpoint_summaries(store.list()):
+            add_summary_row(table, summary)
+        console.print(table)
+        return EXIT_OK
+    if action == "show":
+        run, _ = resolve_run(store, arguments.run)
+        config = run.config()
+        events = run.events()
+        console.print(f"[bold]{run.id}[/bold]  ({run.status(events)})  {run.directory}", highlight=False)
+        console.print(Path(run.config_path).read_text(encoding="utf-8"), markup=False, highlight=False)
+        table = summary_table("Checkpoints")
+        for summary in checkpoint_summaries([run]):
+            add_summary_row(table, summary)
+        console.print(table)
+        evaluations = [event for event in events if event["event"] == "eval"][-10:]
+        if evaluations:
+            evaluation_table = Table(title="Last evaluations", title_justify="left")
+            for column in ("step", "val loss", "bits/char", "best"):
+                evaluation_table.add_column(column, justify="right")
+            for event in evaluations:
+                evaluation_table.add_row(
+                    str(event["step"]),
+                    f"{event['val_loss']:.4f}",
+                    f"{event['val_bpc']:.3f}",
+                    "★" if event.get("best") else "",
+                )
+            console.print(evaluation_table)
+        console.print(f"corpus {config.corpus}, tokenizer {config.tokenizer.kind}; `poet generate {run.id}`")
+        return EXIT_OK
+    if action == "rm":
+        path = Path(arguments.run).expanduser()
+        if path.is_file():
+            return remove_one_checkpoint(store, arguments.run, arguments.yes, console)
+        run = store.get(arguments.run)
+        if not arguments.yes and not confirm(f"Delete run {run.id} and all its checkpoints?"):
+            console.print("kept.")
+            return EXIT_OK
+        store.remove(run)
+        console.print(f"deleted run {run.id}")
+        return EXIT_OK
+    raise PoetError(f"unknown action '{action}'; use list, show or rm.")
+
+
+def resolve_run(store: RunStore, name: str) -> tuple[Run, str | None]:
+    path = Path(name).expanduser()
+    if path.is_file():
+        run, files = store.resolve_model(name)
+        return run, files.stem
+    return store.get(name), None
+
+
+def remove_one_checkpoint(store: RunStore, name: str, yes: bool, console: Console) -> int:
+    run, files = store.resolve_model(name)
+    if run.training_pid() is not None:
+        raise PoetError(f"run {run.id} is still training; stop it before deleting its checkpoints.")
+    if not yes and not confirm(f"Delete checkpoint {files.stem} of run {run.id}?"):
+        console.print("kept.")
+        return EXIT_OK
+    for path in (files.metadata, files.weights, files.training_state):
+        path.unlink(missing_ok=True)
+    console.print(f"deleted checkpoint {files.stem} of run {run.id}")
+    return EXIT_OK

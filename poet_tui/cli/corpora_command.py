@@ -1,0 +1,74 @@
+"""`poet corpora list | show | add | rm`."""
+
+from __future__ import annotations
+
+import argparse
+
+from rich.console import Console
+from rich.table import Table
+
+from poet_tui.cli.main import EXIT_OK
+from poet_tui.corpus_registry import add_corpus, all_corpora, find_corpus, remove_corpus, resolve_corpus
+from poet_tui.errors import PoetError
+from poet_tui.formatting import human_bytes, human_count
+
+
+def corpora_command(arguments: argparse.Namespace) -> int:
+    console = Console()
+    action = arguments.action or "list"
+    if action == "list":
+        table = Table(title="Corpora", title_justify="left")
+        for column in ("name", "title", "language", "poems", "characters", "size", "source"):
+            table.add_column(column, justify="right" if column in ("poems", "characters", "size") else "left")
+        for entry in all_corpora():
+            table.add_row(
+                entry.name,
+                entry.title,
+                entry.language,
+                human_count(entry.documents),
+                human_count(entry.characters),
+                human_bytes(entry.size_bytes),
+                "bundled" if entry.bundled else str(entry.path),
+            )
+        console.print(table)
+        return EXIT_OK
+    if action == "show":
+        corpus = resolve_corpus(arguments.name)
+        stats = corpus.stats()
+        entry = find_corpus(arguments.name)
+        table = Table.grid(padding=(0, 2))
+        table.add_column(style="bold cyan")
+        table.add_column()
+        table.add_row("name", corpus.name)
+        if entry is not None and entry.title:
+            table.add_row("title", entry.title)
+        table.add_row("source", corpus.source)
+        table.add_row("poems", f"{stats.documents:,}")
+        table.add_row("characters", f"{stats.characters:,}")
+        table.add_row("lines", f"{stats.lines:,}")
+        table.add_row("distinct characters", f"{stats.distinct_characters:,}")
+        table.add_row("language (guess)", stats.language)
+        table.add_row("size on disk", human_bytes(stats.size_bytes))
+        if entry is not None and entry.extra.get("licence"):
+            table.add_row("licence", entry.extra["licence"])
+        console.print(table)
+        for document in corpus.documents[: max(0, arguments.poems)]:
+            heading = " — ".join(part for part in (document.title, document.author) if part)
+            console.print()
+            if heading:
+                console.print(f"[bold]{heading}[/bold]", highlight=False)
+            console.print(document.text[:1500], highlight=False, markup=False)
+        return EXIT_OK
+    if action == "add":
+        entry = add_corpus(arguments.path, arguments.name)
+        console.print(
+            f"registered [bold]{entry.name}[/bold]: {entry.documents:,} poems, {entry.characters:,} characters "
+            f"({entry.language}); train with `poet train --corpus {entry.name}`",
+            highlight=False,
+        )
+        return EXIT_OK
+    if action == "rm":
+        remove_corpus(arguments.name)
+        console.print(f"forgot corpus {arguments.name} (its files are untouched)")
+        return EXIT_OK
+    raise PoetError(f"unknown action '{action}'; use list, show, add or rm.")

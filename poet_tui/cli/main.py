@@ -1,0 +1,154 @@
+"""`poet`: argument parsing and the one place that turns PoetError into a sentence and exit code 2."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from poet_tui import __version__
+from poet_tui.errors import PoetError
+
+EXIT_OK = 0
+EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse, but usage errors are PoetErrors: one line, exit code 2, like every other bad input."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise PoetError(f"{message} (see `{self.prog} --help`)")
+
+
+def add_train_arguments(parser: argparse.ArgumentParser) -> None:
+    from poet_tui.cli.train_command import PRESET_NAMES
+
+    what = parser.add_argument_group("what to train on")
+    what.add_argument("--corpus", help="a bundled or registered corpus name, or a path to a file or folder")
+    what.add_argument("--resume", metavar="RUN", help="continue a stopped run exactly where it left off")
+    what.add_argument("--preset", choices=PRESET_NAMES, help="a starting point; flags given beside it win")
+    tokens = parser.add_argument_group("tokenizer")
+    tokens.add_argument("--tokenizer", choices=("char", "word", "spm"))
+    tokens.add_argument("--vocab-size", type=int, help="SentencePiece vocabulary size (spm)")
+    tokens.add_argument("--spm-model", choices=("bpe", "unigram"))
+    tokens.add_argument("--min-count", type=int, help="words seen fewer times become <unk> (word)")
+    model = parser.add_argument_group("model")
+    model.add_argument("--cell", choices=("lstm", "gru"))
+    model.add_argument("--layers", type=int)
+    model.add_argument("--hidden", type=int, help="hidden units per layer")
+    model.add_argument("--embedding", type=int, help="embedding size")
+    model.add_argument("--dropout", type=float)
+    model.add_argument("--tied", action=argparse.BooleanOptionalAction, default=None, help="tie input/output weights")
+    training = parser.add_argument_group("training")
+    training.add_argument("--batch-size", type=int)
+    training.add_argument("--bptt", type=int, help="tokens per truncated-BPTT window")
+    training.add_argument("--random-windows", action=argparse.BooleanOptionalAction, default=None)
+    training.add_argument("--lr", type=float, help="peak learning rate")
+    training.add_argument("--weight-decay", type=float)
+    training.add_argument("--grad-clip", type=float)
+    training.add_argument("--warmup", type=int, help="warmup steps")
+    training.add_argument("--schedule", choices=("cosine", "plateau", "constant"))
+    training.add_argument("--max-steps", type=int)
+    training.add_argument("--max-minutes", type=float)
+    training.add_argument("--epochs", type=float)
+    training.add_argument("--eval-every", type=int, help="evaluate every N steps")
+    training.add_argument("--eval-every-seconds", type=float, help="also evaluate every N seconds")
+    training.add_argument("--patience", type=int, help="stop after N evaluations without improvement")
+    training.add_argument("--checkpoint-every", type=int, help="also keep a checkpoint every N steps")
+    training.add_argument("--log-every", type=int, help="report a step event every N steps")
+    training.add_argument("--sample-length", type=int, help="tokens in the sample shown at each evaluation")
+    training.add_argument("--val-fraction", type=float, help="share of documents held out (default 0.1)")
+    training.add_argument("--seed", type=int)
+    training.add_argument("--device", choices=("auto", "cpu", "cuda"))
+    training.add_argument("--precision", choices=("auto", "bf16", "fp32"))
+    output = parser.add_argument_group("output")
+    output.add_argument("--jsonl", action="store_true", help="print events as JSON lines (for programs)")
+
+
+def add_sampling_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--temperature", type=float, default=0.8, help="0 is greedy (default 0.8)")
+    parser.add_argument("--top-k", type=int, default=0, help="sample among the k likeliest tokens (0: off)")
+    parser.add_argument("--top-p", type=float, default=1.0, help="nucleus sampling mass (1: off)")
+    parser.add_argument("--length", type=int, default=300, help="most tokens to generate (default 300)")
+    parser.add_argument("--seed", type=int, help="same seed, same text")
+    parser.add_argument(
+        "--stop-at-end", action=argparse.BooleanOptionalAction, default=True, help="stop where the poem ends"
+    )
+
+
+def build_parser() -> ArgumentParser:
+    parser = ArgumentParser(prog="poet", description="Train small recurrent language models on poetry.")
+    parser.add_argument("--version", action="version", version=f"poet-tui {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
+
+    train = commands.add_parser("train", help="train a model (or resume one) headless")
+    add_train_arguments(train)
+
+    generate = commands.add_parser("generate", help="stream text from a trained model")
+    generate.add_argument("model", metavar="RUN_OR_CHECKPOINT", help="a run name, run folder or checkpoint file")
+    generate.add_argument("--prompt", help="text to continue (leave out to start a new poem)")
+    generate.add_argument("-i", "--interactive", action="store_true", help="a prompt-by-prompt REPL")
+    generate.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    add_sampling_arguments(generate)
+
+    corpora = commands.add_parser("corpora", help="list, inspect and register corpora")
+    corpora_commands = corpora.add_subparsers(dest="action", metavar="ACTION", parser_class=ArgumentParser)
+    corpora_commands.add_parser("list", help="every bundled and registered corpus")
+    show = corpora_commands.add_parser("show", help="statistics and the first poems of one corpus")
+    show.add_argument("name", help="a corpus name or a path")
+    show.add_argument("--poems", type=int, default=2, help="how many poems to preview (default 2)")
+    add = corpora_commands.add_parser("add", help="register a file or folder of poems")
+    add.add_argument("path")
+    add.add_argument("--name", help="the name to use (default: from the file name)")
+    remove = corpora_commands.add_parser("rm", help="forget a registered corpus (its files stay)")
+    remove.add_argument("name")
+
+    checkpoints = commands.add_parser("checkpoints", help="list, inspect and delete runs and checkpoints")
+    checkpoint_commands = checkpoints.add_subparsers(dest="action", metavar="ACTION", parser_class=ArgumentParser)
+    checkpoint_commands.add_parser("list", help="every run with its checkpoints")
+    show_run = checkpoint_commands.add_parser("show", help="a run's config, checkpoints and last evaluations")
+    show_run.add_argument("run", help="a run name (or its start), a run folder or a checkpoint file")
+    remove_run = checkpoint_commands.add_parser("rm", help="delete a run, or one checkpoint of it")
+    remove_run.add_argument("run", help="a run name, or a checkpoint file to delete only that checkpoint")
+    remove_run.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    return parser
+
+
+def run_command(arguments: argparse.Namespace, parser: ArgumentParser) -> int:
+    if arguments.command == "train":
+        from poet_tui.cli.train_command import train_command
+
+        return train_command(arguments)
+    if arguments.command == "generate":
+        from poet_tui.cli.generate_command import generate_command
+
+        return generate_command(arguments)
+    if arguments.command == "corpora":
+        from poet_tui.cli.corpora_command import corpora_command
+
+        return corpora_command(arguments)
+    if arguments.command == "checkpoints":
+        from poet_tui.cli.checkpoints_command import checkpoints_command
+
+        return checkpoints_command(arguments)
+    parser.print_help()
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        arguments = parser.parse_args(argv)
+        return run_command(arguments, parser)
+    except PoetError as error:
+        print(f"poet: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("poet: interrupted.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # `poet generate ... | head` closed the pipe: not an error worth a traceback.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK

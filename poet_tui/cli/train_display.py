@@ -1,0 +1,96 @@
+"""A Rich view of a training event stream: live on a terminal, one line per evaluation elsewhere."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from rich.console import Console, Group
+from rich.live import Live
+from rich.panel import Panel
+from rich.progress_bar import ProgressBar
+from rich.table import Table
+from rich.text import Text
+
+from poet_tui.formatting import format_float, human_bytes, human_count, human_duration
+from poet_tui.run_progress import RunProgress
+
+
+class TrainingDisplay:
+    def __init__(self, console: Console | None = None) -> None:
+        self.console = console or Console(stderr=True)
+        self.progress = RunProgress()
+        self.live: Live | None = None
+        self.stopping = False
+
+    def __enter__(self) -> TrainingDisplay:
+        if self.console.is_terminal:
+            self.live = Live(self.render(), console=self.console, refresh_per_second=4, transient=False)
+            self.live.__enter__()
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        if self.live is not None:
+            self.live.update(self.render())
+            self.live.__exit__(*exc_info)
+
+    def note_stopping(self) -> None:
+        self.stopping = True
+
+    def show(self, event: dict[str, Any]) -> None:
+        self.progress.apply(event)
+        if self.live is not None:
+            self.live.update(self.render())
+            return
+        kind = event["event"]
+        if kind == "start":
+            self.console.print(f"run {event['run']} on {event['device']}, {human_count(event['params'])} parameters")
+        elif kind == "eval":
+            self.console.print(
+                f"step {event['step']}: train loss {format_float(self.progress.train_loss)}, "
+                f"val loss {event['val_loss']:.4f}, {event['val_bpc']:.3f} bits/char"
+                + (" (best)" if event.get("best") else "")
+            )
+        elif kind == "done":
+            self.console.print(f"done after step {event['step']} ({event['reason']})")
+
+    def render(self) -> Panel:
+        progress = self.progress
+        table = Table.grid(padding=(0, 2))
+        table.add_column(style="bold cyan")
+        table.add_column()
+        table.add_column(style="bold cyan")
+        table.add_column()
+        table.add_row("run", progress.run or "starting…", "device", progress.device or "—")
+        table.add_row(
+            "step", f"{progress.step} (epoch {progress.epoch:.2f})", "tokens/s", human_count(progress.tokens_per_s)
+        )
+        table.add_row(
+            "train loss",
+            format_float(progress.train_loss),
+            "val loss",
+            f"{format_float(progress.val_loss)}  ({format_float(progress.val_bpc)} bits/char)",
+        )
+        table.add_row("elapsed", human_duration(progress.elapsed_s), "ETA", human_duration(progress.eta_seconds()))
+        memory = progress.memory
+        gpu = (
+            f"GPU {human_bytes(memory.get('gpu_allocated'))} alloc / {human_bytes(memory.get('gpu_peak'))} peak"
+            if "gpu_allocated" in memory
+            else "no GPU"
+        )
+        table.add_row("memory", f"RSS {human_bytes(memory.get('rss'))}", "", gpu)
+        parts: list[Any] = [table, ProgressBar(total=1.0, completed=progress.fraction or 0.0, width=60)]
+        if progress.sample:
+            parts.append(Text("\n" + progress.sample[-400:], style="italic"))
+        title = (
+            "poet train — stopping, saving a checkpoint…" if self.stopping else "poet train (Ctrl-C stops and saves)"
+        )
+        return Panel(Group(*parts), title=title, border_style="magenta")
+
+    def print_summary(self) -> None:
+        progress = self.progress
+        self.console.print(
+            f"[bold]run {progress.run}[/bold]: best val loss {format_float(progress.best_val_loss)} "
+            f"after {progress.step} steps in {human_duration(time.monotonic() - progress.started)}; "
+            f"try `poet generate {progress.run}`"
+        )

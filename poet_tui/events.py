@@ -1,0 +1,81 @@
+"""The event stream every reader shares: one JSON object per line in `metrics.jsonl` (and on stdout)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TextIO
+
+EVENT_KINDS = ("start", "step", "eval", "sample", "checkpoint", "done", "error")
+
+
+def make_event(kind: str, /, **fields: Any) -> dict[str, Any]:
+    """`"event"` first, as the design card asks, so a human reading the file sees the kind at once."""
+    return {"event": kind, **fields}
+
+
+def encode_event(event: dict[str, Any]) -> str:
+    return json.dumps(event, ensure_ascii=False, separators=(",", ":"))
+
+
+class EventLog:
+    """Appends events to `metrics.jsonl` (flushed per line) and hands each to an optional listener."""
+
+    def __init__(self, path: Path | None, listener: Callable[[dict[str, Any]], None] | None = None) -> None:
+        self.path = path
+        self.listener = listener
+        self.file: TextIO | None = None
+        if path is not None:
+            self.attach(path)
+
+    def attach(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.file = open(path, "a", encoding="utf-8")  # noqa: SIM115 - lives as long as the run
+
+    def emit(self, kind: str, /, **fields: Any) -> dict[str, Any]:
+        event = make_event(kind, **fields)
+        line = encode_event(event)
+        if self.file is not None:
+            self.file.write(line + "\n")
+            self.file.flush()
+        if self.listener is not None:
+            self.listener(event)
+        return event
+
+    def close(self) -> None:
+        if self.file is not None:
+            self.file.close()
+            self.file = None
+
+
+def print_event(event: dict[str, Any], stream: TextIO | None = None) -> None:
+    """The `--jsonl` listener: one line per event on stdout, flushed so a parent process sees it at once."""
+    stream = stream or sys.stdout
+    stream.write(encode_event(event) + "\n")
+    stream.flush()
+
+
+def parse_event_line(line: str) -> dict[str, Any] | None:
+    """An event, or None for a torn or foreign line (a crash can cut the last line short)."""
+    line = line.strip()
+    if not line.startswith("{"):
+        return None
+    try:
+        event = json.loads(line)
+    except json.JSONDecodeError:
+        return None
+    return event if isinstance(event, dict) and "event" in event else None
+
+
+def read_events(path: Path) -> Iterator[dict[str, Any]]:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as file:
+            for line in file:
+                event = parse_event_line(line)
+                if event is not None:
+                    yield event
+    except FileNotFoundError:
+        return

@@ -1,0 +1,33 @@
+"""Where poet-tui keeps its data: `$POET_HOME`, or the platform's user data directory."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import platformdirs
+
+
+def poet_home() -> Path:
+    """The root of everything poet-tui writes; `POET_HOME` overrides it (tests, portable setups)."""
+    override = os.environ.get("POET_HOME")
+    if override:
+        return Path(override).expanduser()
+    return platformdirs.user_data_path("poet-tui")
+
+
+def runs_dir() -> Path:
+    return poet_home() / "runs"
+
+
+def user_corpora_dir() -> Path:
+    return poet_home() / "corpora"
+
+
+def bundled_corpora_dir() -> Path:
+    """The shipped corpora: inside the installed package, or at the top of a source checkout."""
+    package_dir = Path(__file__).resolve().parent
+    installed = package_dir / "corpora"
+    if (installed / "manifest.json").exists():
+        return installed
+    return package_dir.parent / "corpora"
