@@ -112,7 +112,7 @@ def stream_completion(
         with torch.inference_mode():
             logits, state = model(torch.tensor([prompt_ids], device=device))
             next_logits = logits[0, -1]
-            while stats.tokens < settings.max_tokens:
+            while True:
                 token_id = choose_next_token(next_logits, settings, generator)
                 stats.tokens += 1
                 if stats.first_token_seconds is None:
@@ -126,6 +126,8 @@ def stream_completion(
                     piece = decoder.feed(token_id)
                 if piece:
                     yield piece
+                if stats.tokens >= settings.max_tokens:  # re-read each time: the length may change mid-stream
+                    break
                 logits, state = model(torch.tensor([[token_id]], device=device), state)
                 next_logits = logits[0, -1]
     finally:

@@ -10,9 +10,36 @@ import pytest
 from poet_tui.config import ModelConfig, RunConfig, TokenizerConfig, TrainingConfig
 
 WORDS = (
-    "the moon and sun rise over quiet water while old winds sing of summer days and golden light "
-    "my love thy heart doth shine like stars upon the sea"
-).split()
+    "the",
+    "moon",
+    "and",
+    "sun",
+    "rise",
+    "over",
+    "quiet",
+    "water",
+    "while",
+    "old",
+    "winds",
+    "sing",
+    "of",
+    "summer",
+    "days",
+    "and",
+    "golden",
+    "light",
+    "my",
+    "love",
+    "thy",
+    "heart",
+    "doth",
+    "shine",
+    "like",
+    "stars",
+    "upon",
+    "the",
+    "sea",
+)
 
 
 def make_poem(rng: random.Random) -> str:

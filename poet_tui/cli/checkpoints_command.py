@@ -6,10 +6,12 @@ import argparse
 import sys
 from pathlib import Path
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
 from poet_tui.cli.main import EXIT_OK
+from poet_tui.cli.output import cli_console
 from poet_tui.errors import PoetError
 from poet_tui.formatting import format_float, human_bytes, human_count
 from poet_tui.run_catalog import CheckpointSummary, checkpoint_summaries
@@ -17,36 +19,24 @@ from poet_tui.runs import Run, RunStore
 
 
 def add_summary_row(table: Table, summary: CheckpointSummary) -> None:
+    """The run id already names the start time, corpus and tokenizer, so the row shows the rest."""
     table.add_row(
         summary.run_id,
         summary.stem,
-        summary.corpus,
-        summary.tokenizer,
-        human_count(summary.parameters),
         str(summary.step),
+        human_count(summary.parameters),
         format_float(summary.val_loss, 4),
         format_float(summary.val_bpc, 3),
-        summary.created.replace("T", " ").removesuffix("+00:00"),
         human_bytes(summary.size_bytes),
     )
 
 
 def summary_table(title: str) -> Table:
-    table = Table(title=title, title_justify="left")
-    for column in (
-        "run",
-        "checkpoint",
-        "corpus",
-        "tokenizer",
-        "params",
-        "step",
-        "val loss",
-        "bits/char",
-        "created",
-        "size",
-    ):
-        justify = "right" if column in ("params", "step", "val loss", "bits/char", "size") else "left"
-        table.add_column(column, justify=justify)
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD)
+    table.add_column("run (started-corpus-tokenizer)", overflow="fold", ratio=1)
+    table.add_column("checkpoint", no_wrap=True, min_width=10)
+    for column in ("step", "params", "val loss", "bits/char", "size"):
+        table.add_column(column, justify="right", no_wrap=True, min_width=len(column))
     return table
 
 
@@ -57,7 +47,7 @@ def confirm(question: str) -> bool:
 
 
 def checkpoints_command(arguments: argparse.Namespace) -> int:
-    console = Console()
+    console = cli_console()
     store = RunStore()
     action = arguments.action or "list"
     if action == "list":

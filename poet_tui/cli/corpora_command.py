@@ -4,22 +4,26 @@ from __future__ import annotations
 
 import argparse
 
-from rich.console import Console
+from rich import box
 from rich.table import Table
 
 from poet_tui.cli.main import EXIT_OK
+from poet_tui.cli.output import cli_console
 from poet_tui.corpus_registry import add_corpus, all_corpora, find_corpus, remove_corpus, resolve_corpus
 from poet_tui.errors import PoetError
 from poet_tui.formatting import human_bytes, human_count
 
 
 def corpora_command(arguments: argparse.Namespace) -> int:
-    console = Console()
+    console = cli_console()
     action = arguments.action or "list"
     if action == "list":
-        table = Table(title="Corpora", title_justify="left")
-        for column in ("name", "title", "language", "poems", "characters", "size", "source"):
-            table.add_column(column, justify="right" if column in ("poems", "characters", "size") else "left")
+        table = Table(title="Corpora", title_justify="left", box=box.SIMPLE_HEAD)
+        table.add_column("name", no_wrap=True, min_width=12)
+        table.add_column("title", overflow="ellipsis", no_wrap=True, ratio=1)
+        table.add_column("lang", no_wrap=True, min_width=4)
+        for column in ("poems", "chars", "size"):
+            table.add_column(column, justify="right", no_wrap=True, min_width=6)
         for entry in all_corpora():
             table.add_row(
                 entry.name,
@@ -28,9 +32,9 @@ def corpora_command(arguments: argparse.Namespace) -> int:
                 human_count(entry.documents),
                 human_count(entry.characters),
                 human_bytes(entry.size_bytes),
-                "bundled" if entry.bundled else str(entry.path),
             )
         console.print(table)
+        console.print("Add your own with `poet corpora add PATH`; `poet corpora show NAME` previews one.")
         return EXIT_OK
     if action == "show":
         corpus = resolve_corpus(arguments.name)

@@ -1,0 +1,177 @@
+"""`poet` as a user runs it: exit codes, one-line errors without tracebacks, streaming output."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+TINY_FLAGS = [
+    "--tokenizer", "char", "--embedding", "16", "--hidden", "24", "--layers", "1", "--batch-size", "4",
+    "--bptt", "16", "--eval-every", "5", "--log-every", "1", "--sample-length", "10", "--device", "cpu",
+]  # fmt: skip
+
+
+def poet(*arguments: str, input_text: str | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "poet_tui", *arguments],
+        capture_output=True,
+        text=True,
+        input=input_text,
+        timeout=timeout,
+        env={**os.environ, "COLUMNS": "160"},
+    )
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess[str], fragment: str) -> None:
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("poet: "), result.stderr
+    assert fragment in lines[0]
+
+
+@pytest.fixture
+def trained_run(tiny_corpus: Path) -> str:
+    result = poet("train", "--corpus", str(tiny_corpus), *TINY_FLAGS, "--max-steps", "10", "--jsonl")
+    assert result.returncode == 0, result.stderr
+    events = [json.loads(line) for line in result.stdout.splitlines()]
+    assert events[0]["event"] == "start" and events[-1] == {**events[-1], "event": "done", "reason": "max_steps"}
+    return events[0]["run"]
+
+
+def test_train_then_generate_streams_text(trained_run: str) -> None:
+    result = poet("generate", trained_run, "--prompt", "The moon", "--length", "30", "--seed", "4", "--no-stop-at-end")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("The moon") and len(result.stdout) > len("The moon") + 20
+    again = poet("generate", trained_run, "--prompt", "The moon", "--length", "30", "--seed", "4", "--no-stop-at-end")
+    assert again.stdout == result.stdout
+
+
+def test_generate_prints_tokens_as_they_arrive(trained_run: str) -> None:
+    """Read the child's stdout byte by byte: the first piece arrives long before the process ends."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "poet_tui", "generate", trained_run, "--prompt", "The", "--length", "2000",
+         "--no-stop-at-end", "--seed", "1"],
+        stdout=subprocess.PIPE,
+    )  # fmt: skip
+    assert process.stdout is not None
+    first = process.stdout.read(4)
+    arrived_while_running = process.poll() is None
+    rest = process.stdout.read()
+    process.wait()
+    assert first.startswith(b"The") and arrived_while_running and len(rest) > 1000
+
+
+def test_repl_reads_prompts_and_commands(trained_run: str) -> None:
+    result = poet("generate", trained_run, "-i", "--no-stop-at-end", input_text=":temp 0.5\n:len 5\nThe sun\n:quit\n")
+    assert result.returncode == 0, result.stderr
+    assert "temperature 0.50" in result.stdout and "length 5" in result.stdout
+    assert "The sun" in result.stdout and "[5 tokens" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("arguments", "fragment"),
+    [
+        (["train", "--corpus", "no-such-corpus"], "no corpus named"),
+        (["train"], "--corpus"),
+        (["train", "--corpus", "shakespeare-sonnets", "--batch-size", "0"], "--batch-size"),
+        (["train", "--corpus", "shakespeare-sonnets", "--dropout", "1.5"], "--dropout"),
+        (["train", "--corpus", "shakespeare-sonnets", "--tokenizer", "bpe"], "invalid choice"),
+        (["train", "--corpus", "shakespeare-sonnets", "--tokenizer", "spm", "--vocab-size", "50"], "at least"),
+        (["train", "--resume", "no-such-run"], "no run named"),
+        (["generate", "no-such-run"], "no run named"),
+        (["corpora", "show", "nothing-here"], "no corpus named"),
+        (["checkpoints", "rm", "no-such-run", "--yes"], "no run named"),
+    ],
+)
+def test_bad_input_is_one_clear_line_and_exit_code_2(arguments: list[str], fragment: str) -> None:
+    assert_one_line_error(poet(*arguments), fragment)
+
+
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [(b"", "holds no text"), (b"\x00\x01\x02binary", "binary"), (b"\xff\xfe broken", "not valid UTF-8")],
+    ids=["empty", "binary", "non-utf8"],
+)
+def test_bad_corpus_files_with_and_without_jsonl(tmp_path: Path, content: bytes, fragment: str) -> None:
+    path = tmp_path / "corpus.txt"
+    path.write_bytes(content)
+    assert_one_line_error(poet("train", "--corpus", str(path), *TINY_FLAGS), fragment)
+    jsonl = poet("train", "--corpus", str(path), *TINY_FLAGS, "--jsonl")
+    assert jsonl.returncode == 2 and json.loads(jsonl.stdout.strip().splitlines()[-1])["event"] == "error"
+    assert not (Path(os.environ["POET_HOME"]) / "runs").exists() or not any(
+        (Path(os.environ["POET_HOME"]) / "runs").iterdir()
+    )
+
+
+def test_corpus_smaller_than_one_batch(tmp_path: Path) -> None:
+    path = tmp_path / "tiny.txt"
+    path.write_text("Just one line.\n")
+    assert_one_line_error(poet("train", "--corpus", str(path), *TINY_FLAGS), "fewer than one batch")
+
+
+def test_prompt_errors(trained_run: str) -> None:
+    assert_one_line_error(poet("generate", trained_run, "--prompt", "   "), "--prompt is empty")
+    assert_one_line_error(poet("generate", trained_run, "--prompt", "The ☃"), "never saw")
+
+
+def test_missing_and_mismatched_checkpoints(trained_run: str, poet_home: Path) -> None:
+    checkpoints = poet_home / "runs" / trained_run / "checkpoints"
+    (checkpoints / "best.safetensors").write_bytes(b"\x00" * 10)
+    assert_one_line_error(poet("generate", str(checkpoints / "best.safetensors")), "truncated or damaged")
+    assert_one_line_error(poet("generate", str(poet_home / "nowhere" / "x.safetensors")), "no run named")
+    latest_before = (checkpoints / "latest.safetensors").read_bytes()
+    assert poet("generate", str(checkpoints / "latest.safetensors"), "--length", "3").returncode == 0
+    assert (checkpoints / "latest.safetensors").read_bytes() == latest_before  # nothing saved was touched
+
+
+def test_corpora_and_checkpoints_commands(trained_run: str, tiny_corpus: Path) -> None:
+    listing = poet("corpora", "list")
+    assert listing.returncode == 0 and "shakespeare-sonnets" in listing.stdout and "tang300" in listing.stdout
+    added = poet("corpora", "add", str(tiny_corpus), "--name", "tiny")
+    assert added.returncode == 0 and "40 poems" in added.stdout
+    shown = poet("corpora", "show", "tiny")
+    assert "poems" in shown.stdout and "40" in shown.stdout and "language (guess)" in shown.stdout
+    runs = poet("checkpoints", "list")
+    assert trained_run in runs.stdout and "best" in runs.stdout
+    assert trained_run in poet("checkpoints", "show", trained_run).stdout
+    refused = poet("checkpoints", "rm", trained_run, input_text="")
+    assert refused.returncode == 2 and "--yes" in refused.stderr
+    assert poet("checkpoints", "rm", trained_run, "--yes").returncode == 0
+    assert trained_run not in poet("checkpoints", "list").stdout
+
+
+def test_ctrl_c_saves_a_checkpoint_and_exits_130(tiny_corpus: Path, poet_home: Path) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "poet_tui", "train", "--corpus", str(tiny_corpus), *TINY_FLAGS,
+         "--max-steps", "100000", "--jsonl"],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert process.stdout is not None
+    for line in process.stdout:
+        if json.loads(line)["event"] == "step":
+            break
+    process.send_signal(signal.SIGINT)
+    remaining = [json.loads(line) for line in process.stdout]
+    assert process.wait(timeout=60) == 130
+    assert remaining[-1]["event"] == "done" and remaining[-1]["reason"] == "stopped"
+    checkpoint = next(event for event in remaining if event["event"] == "checkpoint")
+    assert Path(checkpoint["path"]).exists()
+    run = next(iter((poet_home / "runs").iterdir())).name
+    resumed = poet("train", "--resume", run, "--max-steps", str(remaining[-1]["step"] + 3), "--jsonl")
+    assert resumed.returncode == 0, resumed.stderr
+    assert json.loads(resumed.stdout.splitlines()[-1])["step"] == remaining[-1]["step"] + 3
+
+
+def test_rich_display_mode_relays_errors_and_finishes(tiny_corpus: Path) -> None:
+    started = time.monotonic()
+    result = poet("train", "--corpus", str(tiny_corpus), *TINY_FLAGS, "--max-steps", "6")
+    assert result.returncode == 0, result.stderr
+    assert "best val loss" in result.stderr and time.monotonic() - started < 120
