@@ -21,6 +21,7 @@ from poet_tui.errors import PoetError
 
 END_OF_DOCUMENT = "<eod>"
 UNKNOWN = "<unk>"
+SPACED_UNKNOWN = " <unk>"  # stands for an unknown word that followed a space, so decoded text keeps its spacing
 TOKENIZER_KINDS = ("char", "word", "spm")
 TOKENIZER_FORMAT = 1
 
@@ -78,6 +79,7 @@ class VocabularyTokenizer:
         self.index = {token: position for position, token in enumerate(tokens)}
         self.end_of_document_id = self.index[END_OF_DOCUMENT]
         self.unknown_id: int | None = self.index.get(UNKNOWN)
+        self.spaced_unknown_id: int | None = self.index.get(SPACED_UNKNOWN, self.unknown_id)
 
     @property
     def vocab_size(self) -> int:
@@ -96,7 +98,10 @@ class VocabularyTokenizer:
             if missing:
                 raise PoetError(f"the text has characters this model never saw: {describe_symbols(missing)}.")
             return [self.index[piece] for piece in pieces]
-        return [self.index.get(piece, self.unknown_id) for piece in pieces]
+        return [self.index.get(piece, self.unknown_for(piece)) for piece in pieces]
+
+    def unknown_for(self, piece: str) -> int | None:
+        return self.spaced_unknown_id if piece.startswith(" ") else self.unknown_id
 
     def decode(self, ids: Iterable[int]) -> str:
         decoder = self.stream_decoder()
@@ -143,8 +148,8 @@ class WordTokenizer(VocabularyTokenizer):
             (token for token, count in counts.items() if count >= min_count), key=lambda t: (-counts[t], t)
         )
         if max_size is not None:
-            frequent = frequent[: max(0, max_size - 2)]
-        return cls([END_OF_DOCUMENT, UNKNOWN, *frequent])
+            frequent = frequent[: max(0, max_size - 3)]
+        return cls([END_OF_DOCUMENT, UNKNOWN, SPACED_UNKNOWN, *frequent])
 
 
 # SentencePiece reads sentences, so newlines travel inside pieces as this private-use stand-in.

@@ -40,7 +40,7 @@ def word_boundary_safe(token: str) -> str:
     return token if token[0].isspace() else "\n" + token
 
 
-@given(st.lists(st.sampled_from(WORD.tokens[2:]).map(word_boundary_safe), max_size=40))
+@given(st.lists(st.sampled_from(WORD.tokens[3:]).map(word_boundary_safe), max_size=40))
 def test_word_round_trip(tokens: list[str]) -> None:
     text = "".join(tokens)
     assert not WORD.unknown_symbols(text)
@@ -74,7 +74,8 @@ def test_unknown_symbols() -> None:
     with pytest.raises(PoetError, match="never saw"):
         CHAR.encode("☃")
     assert WORD.unknown_symbols(" thee zebra") == [" zebra"]
-    assert WORD.encode(" zebra") == [WORD.unknown_id]
+    assert WORD.encode("zebra zebra") == [WORD.unknown_id, WORD.spaced_unknown_id]
+    assert WORD.decode(WORD.encode("thee zebra, thee")) == "<unk> <unk>, thee"
     assert SPM.unknown_symbols("☃ anything") == []
 
 
