@@ -1,13 +1,20 @@
 """Checkpoints: weights in safetensors, metadata in JSON, optimizer and RNG state in safetensors too.
 
 Nothing here unpickles: safetensors holds only tensors, JSON only data, so a checkpoint someone sends
-cannot run code. Each file is written atomically; the JSON is written last and names the step, and the
-tensor files carry the same step in their header, so a pair torn by a crash is detected on load.
+cannot run code.
+
+A checkpoint is several files, so it is committed like a tiny journal. The tensor files are first written
+(each atomically) as `X.safetensors.pending` and `X.optim.safetensors.pending`; then `X.json`, which names the
+step, is atomically replaced: that rename is the commit. Only then are the pending files renamed over the old
+ones. Every tensor file carries its step in its header, and a reader takes, for each file, whichever of the
+pending or the settled version has the JSON's step. So a kill at any moment leaves either the old checkpoint
+or the new one readable, never a mixture.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,7 +24,7 @@ import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import save as save_safetensors_bytes
 
-from poet_tui.atomic import atomic_write_bytes, atomic_write_text
+from poet_tui.atomic import atomic_write_bytes, atomic_write_text, fsync_directory
 from poet_tui.errors import PoetError
 from poet_tui.model import ModelConfig, RNNLanguageModel
 
@@ -66,19 +73,28 @@ def weights_for_saving(model: RNNLanguageModel) -> dict[str, torch.Tensor]:
     return state
 
 
+def pending(path: Path) -> Path:
+    return path.with_name(path.name + ".pending")
+
+
 def save_checkpoint(
     files: CheckpointFiles,
     model: RNNLanguageModel,
     metadata: dict[str, Any],
     training_tensors: dict[str, torch.Tensor] | None = None,
 ) -> None:
-    """Write training state (if any), then weights, then the JSON that vouches for both."""
+    """Pending tensor files, then the JSON (the commit), then the pending files settle into place."""
+    if files.metadata.exists():
+        settle_pending_files(files)  # never overwrite the only copy of a committed step
     step = str(metadata["step"])
     header = {"format": str(CHECKPOINT_FORMAT), "step": step}
+    written = []
     if training_tensors is not None:
         cpu_tensors = {name: tensor.detach().to("cpu").contiguous() for name, tensor in training_tensors.items()}
-        atomic_write_bytes(files.training_state, save_safetensors_bytes(cpu_tensors, metadata=header))
-    atomic_write_bytes(files.weights, save_safetensors_bytes(weights_for_saving(model), metadata=header))
+        atomic_write_bytes(pending(files.training_state), save_safetensors_bytes(cpu_tensors, metadata=header))
+        written.append(files.training_state)
+    atomic_write_bytes(pending(files.weights), save_safetensors_bytes(weights_for_saving(model), metadata=header))
+    written.append(files.weights)
     full_metadata = {
         "format": CHECKPOINT_FORMAT,
         "created": now_iso(),
@@ -88,6 +104,47 @@ def save_checkpoint(
         **metadata,
     }
     atomic_write_text(files.metadata, json.dumps(full_metadata, indent=2, ensure_ascii=False))
+    for path in written:
+        os.replace(pending(path), path)
+    fsync_directory(files.directory)
+
+
+def tensor_file_step(path: Path) -> int | None:
+    """The step a tensor file's header names, or None if it is missing or unreadable."""
+    try:
+        with safe_open(str(path), framework="pt", device="cpu") as handle:
+            step = (handle.metadata() or {}).get("step")
+        return int(step) if step is not None else None
+    except (SafetensorError, ValueError, RuntimeError, OSError):
+        return None
+
+
+def committed_version(path: Path, step: int) -> Path:
+    """The pending file if the JSON already committed it (a crash before it settled), else the settled one."""
+    candidate = pending(path)
+    if candidate.exists() and tensor_file_step(candidate) == int(step):
+        return candidate
+    return path
+
+
+def settle_pending_files(files: CheckpointFiles) -> None:
+    """Finish what a crash interrupted: keep pending files the JSON committed, drop the ones it never did.
+
+    Only the writer of a run calls this (when training starts or resumes), so readers never race it.
+    """
+    try:
+        step = int(read_metadata(files)["step"])
+    except PoetError:
+        step = None
+    for path in (files.weights, files.training_state):
+        candidate = pending(path)
+        if not candidate.exists():
+            continue
+        if step is not None and tensor_file_step(candidate) == step:
+            os.replace(candidate, path)
+        else:
+            candidate.unlink()
+    fsync_directory(files.directory)
 
 
 def read_metadata(files: CheckpointFiles) -> dict[str, Any]:
@@ -109,6 +166,7 @@ def read_metadata(files: CheckpointFiles) -> dict[str, Any]:
 
 def read_tensor_file(path: Path, expected_step: int) -> dict[str, torch.Tensor]:
     """Load a safetensors file (no pickle involved) and check it belongs to the same step as the JSON."""
+    path = committed_version(path, expected_step)
     if not path.exists():
         raise PoetError(f"{path} is missing; the checkpoint is incomplete.")
     try:
@@ -144,6 +202,18 @@ def load_model(files: CheckpointFiles, device: torch.device | str = "cpu") -> tu
         detail = first[1].strip() if len(first) > 1 else first[0]
         raise PoetError(f"{files.weights} does not fit the model its metadata describes ({detail}).") from None
     return model.to(device), metadata
+
+
+def settle_checkpoint_directory(directory: Path) -> None:
+    """Settle every checkpoint a crash left half-committed, and drop pending files no JSON ever named."""
+    if not directory.is_dir():
+        return
+    stems = {path.stem for path in directory.glob("*.json")}
+    for stem in stems:
+        settle_pending_files(CheckpointFiles(directory, stem))
+    for orphan in directory.glob("*.pending"):
+        if CheckpointFiles.from_path(Path(str(orphan).removesuffix(".pending"))).stem not in stems:
+            orphan.unlink(missing_ok=True)
 
 
 def list_checkpoints(directory: Path) -> list[CheckpointFiles]:

@@ -8,6 +8,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
+from poet_tui.errors import PoetError
+
 EVENT_KINDS = ("start", "step", "eval", "sample", "checkpoint", "done", "error")
 
 
@@ -33,14 +35,25 @@ class EventLog:
     def attach(self, path: Path) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
+        ends_torn = path.exists() and path.stat().st_size > 0 and not path.read_bytes().endswith(b"\n")
         self.file = open(path, "a", encoding="utf-8")  # noqa: SIM115 - lives as long as the run
+        if ends_torn:
+            # A killed writer left half a line; end it so our first event starts a line of its own.
+            self.file.write("\n")
 
     def emit(self, kind: str, /, **fields: Any) -> dict[str, Any]:
         event = make_event(kind, **fields)
         line = encode_event(event)
         if self.file is not None:
-            self.file.write(line + "\n")
-            self.file.flush()
+            try:
+                self.file.write(line + "\n")
+                self.file.flush()
+            except OSError as error:
+                self.file = None  # stop writing; the listener still hears the error below
+                message = f"could not append to {self.path} ({error.strerror or error}); free some space, then resume."
+                if self.listener is not None:
+                    self.listener(make_event("error", message=message))
+                raise PoetError(message) from None
         if self.listener is not None:
             self.listener(event)
         return event

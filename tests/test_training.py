@@ -14,7 +14,8 @@ from poet_tui.errors import PoetError
 from poet_tui.events import read_events
 from poet_tui.runs import RunStore
 from poet_tui.tokenizers import count_characters
-from poet_tui.train import bits_per_character, resume, train
+from poet_tui.train import resume, train
+from poet_tui.trainer import bits_per_character
 from tests.conftest import tiny_config
 
 

@@ -1,0 +1,434 @@
+"""One training session's loop: steps, evaluation, samples, checkpoints, and recovery from NaN, OOM and
+failed writes. Everything a reader needs goes out as events; the loop never prints."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import torch
+import torch.nn.functional as functional
+
+from poet_tui.checkpoint import CheckpointFiles, load_model, read_metadata, read_tensor_file, save_checkpoint
+from poet_tui.config import RunConfig, save_run_config
+from poet_tui.data import BatchPosition, RandomWindows, StatefulBatches, evaluation_threads
+from poet_tui.device import memory_snapshot, resolve_device, use_bf16
+from poet_tui.errors import PoetError
+from poet_tui.events import EventLog
+from poet_tui.model import RNNLanguageModel, RNNState, detach_state
+from poet_tui.runs import Run
+from poet_tui.sample import SamplingSettings, complete
+from poet_tui.schedule import PlateauState, learning_rate, training_progress
+from poet_tui.training_state import (
+    optimizer_to_tensors,
+    random_state_tensors,
+    restore_optimizer,
+    restore_random_state,
+    rnn_state_from_tensors,
+    rnn_state_to_tensors,
+)
+
+if TYPE_CHECKING:
+    from poet_tui.train import PreparedData
+
+EVALUATION_THREADS = 64
+MAX_ROLLBACKS = 3
+OUT_OF_MEMORY_ERRORS = (torch.OutOfMemoryError, MemoryError)
+
+
+class NonFiniteLoss(Exception):
+    """The loss (or the validation loss) became NaN or infinite: the model must not be saved as is."""
+
+
+@dataclass
+class Progress:
+    """Counters that, with the tensors of training_state.py, let a resumed run continue exactly."""
+
+    step: int = 0
+    tokens: int = 0
+    elapsed_seconds: float = 0.0
+    best_validation_loss: float | None = None
+    evaluations_without_improvement: int = 0
+    last_evaluation_step: int = -1
+    epoch: int = 0
+    offset: int = 0
+    windows_drawn: int = 0
+    logged_steps: int = 0
+    rollbacks: int = 0  # NaN/Inf recoveries so far
+    lr_scale: float = 1.0  # halved by each rollback
+    plateau: PlateauState = field(default_factory=PlateauState)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dict(self.__dict__)
+        data["plateau"] = dict(self.plateau.__dict__)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Progress:
+        values = dict(data)
+        values["plateau"] = PlateauState(**values.get("plateau", {}))
+        known = set(cls.__dataclass_fields__)
+        return cls(**{key: value for key, value in values.items() if key in known})
+
+
+class Trainer:
+    def __init__(
+        self,
+        config: RunConfig,
+        run: Run,
+        data: PreparedData,
+        events: EventLog,
+        should_stop: Callable[[], bool],
+        start_time: float,
+    ) -> None:
+        self.config = config
+        self.training = config.training
+        self.run = run
+        self.data = data
+        self.events = events
+        self.should_stop = should_stop
+        self.start_time = start_time
+        self.device = resolve_device(self.training.device)
+        self.bf16 = use_bf16(self.device, self.training.precision)
+        if self.device.type == "cuda":
+            torch.backends.cudnn.benchmark = True
+        torch.manual_seed(config.seed)
+        config.model.vocab_size = data.tokenizer.vocab_size
+        self.model = RNNLanguageModel(config.model).to(self.device)
+        self.optimizer = torch.optim.AdamW(
+            self.model.parameters(),
+            lr=self.training.learning_rate,
+            weight_decay=self.training.weight_decay,
+            betas=(0.9, 0.99),
+            fused=self.device.type == "cuda",
+        )
+        if self.training.random_windows:
+            self.batches: StatefulBatches | RandomWindows = RandomWindows(
+                data.train_stream, self.training.batch_size, self.training.bptt, self.device, config.seed
+            )
+        else:
+            self.batches = StatefulBatches(data.train_stream, self.training.batch_size, self.training.bptt, self.device)
+        inputs, targets, mask = evaluation_threads(data.validation_stream, EVALUATION_THREADS)
+        self.validation = (inputs.to(self.device), targets.to(self.device), mask.to(self.device))
+        self.progress = Progress()
+        self.rnn_state: RNNState | None = None
+        self.loss_sum = torch.zeros((), device=self.device)
+        self.previous_elapsed = 0.0
+        self.last_saved_step: int | None = None
+        self.last_evaluation_time = time.monotonic()
+        self.base_tokens_per_s_mark = (time.perf_counter(), 0)
+
+    # ----- resuming -----
+    def restore(self, files: CheckpointFiles) -> None:
+        metadata = read_metadata(files)
+        if not metadata.get("has_training_state"):
+            raise PoetError(f"{files.metadata} has no training state to resume from; resume from 'latest'.")
+        model, _ = load_model(files, self.device)
+        if model.config.vocab_size != self.data.tokenizer.vocab_size:
+            raise PoetError(
+                f"the checkpoint's vocabulary ({model.config.vocab_size}) does not match the run's tokenizer "
+                f"({self.data.tokenizer.vocab_size}); it belongs to another run."
+            )
+        self.model.load_state_dict(model.state_dict())
+        tensors = read_tensor_file(files.training_state, metadata["step"])
+        restore_optimizer(self.optimizer, tensors, metadata["training"]["optimizer_groups"])
+        restore_random_state(tensors, self.device)
+        self.rnn_state = rnn_state_from_tensors(tensors, self.device)
+        self.loss_sum = tensors.get("loss_sum", torch.zeros(())).to(self.device)
+        self.progress = Progress.from_dict(metadata["training"]["progress"])
+        self.previous_elapsed = self.progress.elapsed_seconds
+        self.last_saved_step = self.progress.step
+        if isinstance(self.batches, StatefulBatches):
+            self.batches.position.epoch = self.progress.epoch
+            self.batches.position.offset = self.progress.offset
+        else:
+            self.batches.windows_drawn = self.progress.windows_drawn
+            if "rng.windows" in tensors:
+                self.batches.generator.set_state(tensors["rng.windows"])
+
+    # ----- the loop -----
+    def elapsed(self) -> float:
+        return self.previous_elapsed + (time.monotonic() - self.start_time)
+
+    def epoch_progress(self) -> float:
+        return self.batches.epoch_progress()
+
+    def budget_reason(self) -> str | None:
+        training, progress = self.training, self.progress
+        if training.max_steps is not None and progress.step >= training.max_steps:
+            return "max_steps"
+        if training.epochs is not None and self.epoch_progress() >= training.epochs:
+            return "epochs"
+        if training.max_minutes is not None and self.elapsed() >= training.max_minutes * 60:
+            return "max_minutes"
+        return None
+
+    def autocast(self) -> Any:
+        return torch.autocast("cuda", dtype=torch.bfloat16) if self.bf16 else nullcontext()
+
+    def train_step(self) -> None:
+        inputs, targets, starts_fresh = self.batches.next_window()
+        if starts_fresh or self.rnn_state is None:
+            self.rnn_state = self.model.initial_state(inputs.shape[0], self.device)
+        progress_fraction = training_progress(self.training, self.progress.step, self.epoch_progress(), self.elapsed())
+        rate = learning_rate(self.training, self.progress.step, progress_fraction, self.progress.plateau)
+        rate *= self.progress.lr_scale
+        for group in self.optimizer.param_groups:
+            group["lr"] = rate
+        with self.autocast():
+            logits, state = self.model(inputs, self.rnn_state)
+            loss = functional.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), targets.reshape(-1))
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if self.training.grad_clip > 0:
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.training.grad_clip)
+        self.optimizer.step()
+        self.rnn_state = detach_state(state)
+        self.loss_sum += loss.detach()
+        self.progress.step += 1
+        self.progress.logged_steps += 1
+        self.progress.tokens += targets.numel()
+        self.current_lr = rate
+
+    def log_step(self) -> None:
+        """One host sync per log interval: read the accumulated loss, report speed and memory."""
+        now = time.perf_counter()
+        mark_time, mark_tokens = self.base_tokens_per_s_mark
+        loss = float(self.loss_sum.item()) / max(1, self.progress.logged_steps)
+        if not math.isfinite(loss):
+            raise NonFiniteLoss
+        tokens_per_s = (self.progress.tokens - mark_tokens) / max(1e-9, now - mark_time)
+        self.events.emit(
+            "step",
+            step=self.progress.step,
+            epoch=round(self.epoch_progress(), 4),
+            tokens=self.progress.tokens,
+            loss=round(loss, 5),
+            lr=self.current_lr,
+            tokens_per_s=round(tokens_per_s, 1),
+            elapsed_s=round(self.elapsed(), 2),
+            mem=memory_snapshot(self.device),
+        )
+        self.loss_sum.zero_()
+        self.progress.logged_steps = 0
+        self.base_tokens_per_s_mark = (now, self.progress.tokens)
+
+    @torch.no_grad()
+    def evaluate(self) -> tuple[float, float]:
+        """Loss over the whole validation split: nats per token, and bits per character of its text."""
+        self.model.eval()
+        inputs, targets, mask = self.validation
+        state = self.model.initial_state(inputs.shape[0], self.device)
+        total = torch.zeros((), device=self.device, dtype=torch.float64)
+        window = max(self.training.bptt, 64)
+        for start in range(0, inputs.shape[1], window):
+            with self.autocast():
+                logits, state = self.model(inputs[:, start : start + window], state)
+            losses = functional.cross_entropy(
+                logits.float().reshape(-1, logits.shape[-1]),
+                targets[:, start : start + window].reshape(-1),
+                reduction="none",
+            )
+            total += (losses * mask[:, start : start + window].reshape(-1)).sum().double()
+        self.model.train()
+        total_nats = float(total.item())
+        predicted = int(mask.sum().item())
+        return total_nats / predicted, bits_per_character(total_nats, self.data.validation_characters)
+
+    def checkpoint(
+        self, stem: str, kind: str, validation_loss: float | None, validation_bpc: float | None, with_state: bool
+    ) -> None:
+        files = CheckpointFiles(self.run.checkpoints_dir, stem)
+        self.progress.elapsed_seconds = self.elapsed()
+        if isinstance(self.batches, StatefulBatches):
+            self.progress.epoch = self.batches.position.epoch
+            self.progress.offset = self.batches.position.offset
+        else:
+            self.progress.windows_drawn = self.batches.windows_drawn
+        metadata: dict[str, Any] = {
+            "step": self.progress.step,
+            "kind": kind,
+            "epoch": round(self.epoch_progress(), 4),
+            "val_loss": validation_loss,
+            "val_bpc": validation_bpc,
+            "corpus": self.config.corpus,
+            "tokenizer": self.config.tokenizer.kind,
+            "vocab_size": self.data.tokenizer.vocab_size,
+            "run": self.run.id,
+        }
+        tensors = None
+        if with_state:
+            optimizer_tensors, groups = optimizer_to_tensors(self.optimizer)
+            tensors = {
+                **optimizer_tensors,
+                **random_state_tensors(self.device),
+                **rnn_state_to_tensors(self.rnn_state),
+                "loss_sum": self.loss_sum,
+            }
+            if isinstance(self.batches, RandomWindows):
+                tensors["rng.windows"] = self.batches.generator.get_state()
+            metadata["training"] = {"progress": self.progress.to_dict(), "optimizer_groups": groups}
+        try:
+            save_checkpoint(files, self.model, metadata, tensors)
+        except OSError as error:
+            kept = (
+                f"the previous checkpoint (step {self.last_saved_step}) is intact"
+                if self.last_saved_step is not None
+                else "no earlier checkpoint exists"
+            )
+            raise PoetError(
+                f"could not save the {kind} checkpoint in {files.directory} ({error.strerror or error}); "
+                f"{kept}. Free some space or make the folder writable, then resume the run."
+            ) from None
+        if kind != "best":
+            self.last_saved_step = self.progress.step
+        self.events.emit("checkpoint", step=self.progress.step, kind=kind, path=str(files.weights))
+
+    def loss_is_finite(self) -> bool:
+        return bool(torch.isfinite(self.loss_sum).item())
+
+    def evaluate_and_save(self) -> bool:
+        """Evaluate, keep the best apart from the latest, show a sample; True when early stopping says stop."""
+        if not self.loss_is_finite():
+            raise NonFiniteLoss
+        validation_loss, validation_bpc = self.evaluate()
+        if not math.isfinite(validation_loss):
+            raise NonFiniteLoss
+        progress = self.progress
+        improved = progress.best_validation_loss is None or validation_loss < progress.best_validation_loss
+        if improved:
+            progress.best_validation_loss = validation_loss
+            progress.evaluations_without_improvement = 0
+        else:
+            progress.evaluations_without_improvement += 1
+        if self.training.schedule == "plateau":
+            progress.plateau.observe(improved)
+        progress.last_evaluation_step = progress.step
+        self.events.emit(
+            "eval",
+            step=progress.step,
+            val_loss=round(validation_loss, 5),
+            val_ppl=round(math.exp(min(validation_loss, 50.0)), 3),
+            val_bpc=round(validation_bpc, 5),
+            best=improved,
+        )
+        if improved:
+            self.checkpoint("best", "best", validation_loss, validation_bpc, with_state=False)
+        self.checkpoint("latest", "latest", validation_loss, validation_bpc, with_state=True)
+        settings = SamplingSettings(
+            temperature=0.8, max_tokens=self.training.sample_length, seed=self.config.seed + progress.step
+        )
+        self.events.emit("sample", step=progress.step, text=complete(self.model, self.data.tokenizer, "", settings))
+        patience = self.training.patience
+        return patience is not None and progress.evaluations_without_improvement >= patience
+
+    def run_loop(self) -> str:
+        self.last_evaluation_time = time.monotonic()
+        self.model.train()
+        while True:
+            reason = self.budget_reason()
+            if reason is not None:
+                if self.progress.last_evaluation_step != self.progress.step:
+                    self.guarded(self.evaluate_and_save)
+                return reason
+            if self.should_stop():
+                if self.loss_is_finite():  # never save a model the last steps broke; the last good one stays
+                    self.checkpoint("latest", "latest", None, None, with_state=True)
+                return "stopped"
+            try:
+                self.train_step()
+            except OUT_OF_MEMORY_ERRORS:
+                self.recover_from_out_of_memory()
+                continue
+            if self.guarded(self.after_step):
+                return "early_stop"
+
+    def after_step(self) -> bool:
+        """Log, evaluate and checkpoint when due; True when early stopping says stop."""
+        training, step = self.training, self.progress.step
+        if step % training.log_every_steps == 0:
+            self.log_step()
+        due_by_time = training.eval_every_seconds is not None and (
+            time.monotonic() - self.last_evaluation_time >= training.eval_every_seconds
+        )
+        if step % training.eval_every_steps == 0 or due_by_time:
+            self.last_evaluation_time = time.monotonic()
+            if self.evaluate_and_save():
+                return True
+        if training.checkpoint_every_steps and step % training.checkpoint_every_steps == 0:
+            if not self.loss_is_finite():
+                raise NonFiniteLoss
+            self.checkpoint(f"step-{step:08d}", "periodic", None, None, with_state=True)
+        return False
+
+    def guarded(self, action: Callable[[], bool | None]) -> bool:
+        try:
+            return bool(action())
+        except NonFiniteLoss:
+            self.roll_back()
+            return False
+
+    # ----- recovery -----
+    def roll_back(self) -> None:
+        """NaN/Inf: return to the last good checkpoint with half the learning rate; give up after 3 times."""
+        bad_step = self.progress.step
+        files = self.run.checkpoint("latest")
+        rollbacks, scale = self.progress.rollbacks + 1, self.progress.lr_scale / 2
+        if rollbacks > MAX_ROLLBACKS or files is None:
+            kept = f"the last good checkpoint (step {self.last_saved_step}) is kept" if files else "nothing was saved"
+            raise PoetError(
+                f"the loss became NaN or infinite at step {bad_step} even after {MAX_ROLLBACKS} rollbacks with a "
+                f"halved learning rate; {kept}. Try a lower --lr or a --grad-clip."
+            )
+        elapsed = self.elapsed()
+        self.restore(files)
+        self.previous_elapsed = elapsed - (time.monotonic() - self.start_time)
+        self.progress.rollbacks, self.progress.lr_scale = rollbacks, scale
+        self.base_tokens_per_s_mark = (time.perf_counter(), self.progress.tokens)
+        self.events.emit(
+            "notice",
+            kind="nan_rollback",
+            step=bad_step,
+            message=(
+                f"the loss became NaN or infinite by step {bad_step}; rolled back to step {self.progress.step} "
+                f"and scaled the learning rate by {scale:g} (rollback {rollbacks} of {MAX_ROLLBACKS})"
+            ),
+        )
+
+    def recover_from_out_of_memory(self) -> None:
+        """Halve the batch and go on from the same point of the epoch; save the new size so a resume agrees."""
+        old_size = self.training.batch_size
+        new_size = old_size // 2
+        self.optimizer.zero_grad(set_to_none=True)
+        self.rnn_state = None
+        if self.device.type == "cuda":
+            torch.cuda.empty_cache()
+        if new_size < 1:
+            raise PoetError("out of memory even with batch size 1; use a smaller model (--hidden, --layers) or --bptt.")
+        self.training.batch_size = new_size
+        if isinstance(self.batches, StatefulBatches):
+            position = self.batches.position
+            fraction = position.offset / self.batches.thread_length
+            self.batches = StatefulBatches(self.data.train_stream, new_size, self.training.bptt, self.device)
+            self.batches.position = BatchPosition(position.epoch, int(fraction * self.batches.thread_length))
+        else:
+            self.batches.batch_size = new_size
+        save_run_config(self.config, self.run.config_path)
+        self.events.emit(
+            "notice",
+            kind="out_of_memory",
+            step=self.progress.step,
+            batch_size=new_size,
+            message=f"out of memory at batch size {old_size}; halved it to {new_size} and retried the step",
+        )
+        if self.loss_is_finite():
+            self.checkpoint("latest", "latest", None, None, with_state=True)
+
+
+def bits_per_character(total_nats: float, characters: int) -> float:
+    """Total validation loss in bits over the characters of the validation text: one scale for every tokenizer."""
+    return total_nats / math.log(2) / max(1, characters)
