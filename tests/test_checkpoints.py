@@ -76,31 +76,30 @@ def test_a_pickle_posing_as_a_checkpoint_never_runs(trained_run, tmp_path: Path)
     assert not marker.exists()
 
 
-def test_weights_of_the_wrong_shape_are_refused(trained_run) -> None:
-    metadata_path = trained_run.checkpoints_dir / "best.json"
-    metadata = json.loads(metadata_path.read_text())
+def grow_hidden_size(metadata: dict) -> None:
     metadata["model"]["hidden_size"] += 1
-    metadata_path.write_text(json.dumps(metadata))
-    with pytest.raises(PoetError, match="does not fit"):
-        load_model(CheckpointFiles.from_path(metadata_path))
 
 
-def test_a_newer_checkpoint_format_is_refused(trained_run) -> None:
-    metadata_path = trained_run.checkpoints_dir / "best.json"
-    metadata = json.loads(metadata_path.read_text())
+def claim_newer_format(metadata: dict) -> None:
     metadata["format"] = 99
-    metadata_path.write_text(json.dumps(metadata))
-    with pytest.raises(PoetError, match="newer"):
-        load_model(CheckpointFiles.from_path(metadata_path))
 
 
-def test_weights_from_another_step_are_refused(trained_run) -> None:
-    """A crash between writing the weights and the JSON leaves a pair that disagrees: say so."""
+def claim_another_step(metadata: dict) -> None:
+    """What a crash between writing the weights and the JSON would leave without the journal."""
+    metadata["step"] = 1
+
+
+@pytest.mark.parametrize(
+    ("corrupt", "message"),
+    [(grow_hidden_size, "does not fit"), (claim_newer_format, "newer"), (claim_another_step, "interrupted")],
+    ids=["wrong-shapes", "newer-format", "other-step"],
+)
+def test_metadata_that_disagrees_with_the_weights_is_refused(trained_run, corrupt, message: str) -> None:
     metadata_path = trained_run.checkpoints_dir / "best.json"
     metadata = json.loads(metadata_path.read_text())
-    metadata["step"] = 1
+    corrupt(metadata)
     metadata_path.write_text(json.dumps(metadata))
-    with pytest.raises(PoetError, match="interrupted"):
+    with pytest.raises(PoetError, match=message):
         load_model(CheckpointFiles.from_path(metadata_path))
 
 
