@@ -6,6 +6,7 @@ import torch
 from torch import nn
 
 from poet_tui.config import ModelConfig
+from poet_tui.fast_step import StepWeights, build_step_weights, parameter_key, single_step
 
 __all__ = ["ModelConfig", "RNNLanguageModel", "RNNState", "detach_state"]
 
@@ -59,12 +60,30 @@ class RNNLanguageModel(nn.Module):
 
     def forward(self, tokens: torch.Tensor, state: RNNState | None = None) -> tuple[torch.Tensor, RNNState]:
         """tokens: (batch, time) → logits (batch, time, vocab) and the state after the last step."""
+        if tokens.shape[1] == 1 and self.uses_single_step(tokens.device):
+            return single_step(self, self.step_weights(), tokens, state)
         embedded = self.input_dropout(self.embedding(tokens))
         output, state = self.rnn(embedded, state)
         output = self.output_dropout(output)
         if self.projection is not None:
             output = self.projection(output)
         return self.decoder(output), state
+
+    def uses_single_step(self, device: torch.device) -> bool:
+        """One-token inference skips nn.LSTM's per-call overhead (see fast_step.py); training never does."""
+        return not self.training and not torch.is_grad_enabled() and not torch.is_autocast_enabled(device.type)
+
+    def step_weights(self) -> StepWeights:
+        """The single-step weights, rebuilt only after a parameter changed (an optimizer step, a load)."""
+        cached: StepWeights | None = self.__dict__.get("_step_weights")
+        parameters = self.__dict__.get("_step_parameters")
+        if parameters is None:
+            parameters = list(self.parameters())
+            self.__dict__["_step_parameters"] = parameters
+        if cached is None or cached.key != parameter_key(parameters):
+            cached = build_step_weights(self, parameters)
+            self.__dict__["_step_weights"] = cached
+        return cached
 
     def initial_state(self, batch_size: int, device: torch.device | str) -> RNNState:
         shape = (self.config.num_layers, batch_size, self.config.hidden_size)

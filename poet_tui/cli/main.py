@@ -113,6 +113,10 @@ def build_parser() -> ArgumentParser:
     remove_run = checkpoint_commands.add_parser("rm", help="delete a run, or one checkpoint of it")
     remove_run.add_argument("run", help="a run name, or a checkpoint file to delete only that checkpoint")
     remove_run.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    bench = commands.add_parser("bench", help="measure training and sampling speed and quality")
+    from poet_tui.cli.bench_arguments import add_bench_arguments
+
+    add_bench_arguments(bench)
     return parser
 
 
@@ -133,6 +137,10 @@ def run_command(arguments: argparse.Namespace, parser: ArgumentParser) -> int:
         from poet_tui.cli.checkpoints_command import checkpoints_command
 
         return checkpoints_command(arguments)
+    if arguments.command == "bench":
+        from poet_tui.cli.bench_command import bench_command
+
+        return bench_command(arguments)
     parser.print_help()
     return EXIT_OK
 

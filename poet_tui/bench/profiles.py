@@ -1,0 +1,135 @@
+"""How big each benchmark case is: `gpu` is what the issue's targets are about, `cpu` is the same cases sized for
+two CPU cores, `quick` is tiny and only proves the cases run (CI).
+
+The `gpu` sizes follow the issue's reference setups; they have not been tuned on a GPU yet (no GPU was lent to
+the task that wrote them, see benchmarks/RESULTS.md), so a session with one should start by tuning `gpu`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from poet_tui.bench.harness import WindowedValidation
+from poet_tui.bench.reference import ReferenceSettings
+
+# The reference figures the issue quotes for word_language_model on an H100.
+REFERENCE_H100_TOKENS_PER_S = 83_000.0
+REFERENCE_H100_NATS_PER_CHAR = 1.242
+REFERENCE_EPOCHS = 6
+CHAR_TARGET_NATS = 1.38
+CHAR_TARGET_SECONDS = 60.0
+THROUGHPUT_TARGET_RATIO = 5.0
+SAMPLE_TARGET_MS = {"cuda": 0.10, "cpu": 0.5}
+FIRST_TOKEN_TARGET_MS = 20.0
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    text_limit: int | None  # characters of the corpus used (None: all of it)
+    char_model: dict[str, Any]  # ModelConfig fields of the char models
+    char_training: dict[str, Any]  # TrainingConfig fields of char-quality
+    char_seconds: float  # char-quality's budget, from the command's start when it is the first case
+    char_eval_margin_s: float  # training stops this long before the budget, so the last evaluation ends within it
+    windows: WindowedValidation  # nanoGPT-style validation of char-quality
+    sample_model: dict[str, Any]
+    sample_tokens: int
+    sample_repeats: int
+    reference: ReferenceSettings  # word_language_model
+    ours_word_batch: int  # our engine at word_language_model's model size
+    ours_word_seconds: float
+    quality_training: dict[str, Any] = field(default_factory=dict)  # wlm-quality-*: char_training with these changes
+    spm_vocab_size: int = 2000
+
+
+COMMON_TRAINING: dict[str, Any] = {
+    "schedule": "cosine",
+    "warmup_steps": 50,
+    "grad_clip": 1.0,
+    "log_every_steps": 10,
+    "eval_every_steps": 10**9,  # evaluations come by time (eval_every_seconds) or at the end of the budget
+    "sample_length": 32,
+}
+
+PROFILES: dict[str, Profile] = {
+    "quick": Profile(
+        name="quick",
+        text_limit=200_000,
+        char_model={"embedding_size": 16, "hidden_size": 48, "num_layers": 1, "dropout": 0.0},
+        char_training={
+            **COMMON_TRAINING,
+            "batch_size": 8,
+            "bptt": 32,
+            "random_windows": True,
+            "learning_rate": 3e-3,
+            "warmup_steps": 5,
+            "eval_every_seconds": 1.5,
+            "log_every_steps": 5,
+        },
+        char_seconds=6.0,
+        char_eval_margin_s=0.5,
+        windows=WindowedValidation(windows=32, batch=32),
+        sample_model={"embedding_size": 128, "hidden_size": 256, "num_layers": 2},
+        sample_tokens=300,
+        sample_repeats=2,
+        reference=ReferenceSettings(size=48, epochs=1, max_seconds=2.0),
+        ours_word_batch=20,
+        ours_word_seconds=2.0,
+        quality_training={"random_windows": False},
+        spm_vocab_size=320,
+    ),
+    "cpu": Profile(
+        name="cpu",
+        text_limit=None,
+        char_model={"embedding_size": 64, "hidden_size": 256, "num_layers": 2, "dropout": 0.1},
+        char_training={
+            **COMMON_TRAINING,
+            "batch_size": 32,
+            "bptt": 128,
+            "random_windows": True,
+            "learning_rate": 3e-3,
+            "eval_every_seconds": 10.0,
+        },
+        char_seconds=CHAR_TARGET_SECONDS,
+        char_eval_margin_s=3.0,
+        windows=WindowedValidation(windows=256, batch=64),
+        sample_model={"embedding_size": 128, "hidden_size": 256, "num_layers": 2},
+        sample_tokens=2000,
+        sample_repeats=3,
+        reference=ReferenceSettings(epochs=REFERENCE_EPOCHS, max_seconds=60.0),
+        ours_word_batch=64,
+        ours_word_seconds=20.0,
+        quality_training={"random_windows": False},
+    ),
+    "gpu": Profile(
+        name="gpu",
+        text_limit=None,
+        char_model={"embedding_size": 128, "hidden_size": 512, "num_layers": 3, "dropout": 0.2},
+        char_training={
+            **COMMON_TRAINING,
+            "batch_size": 256,
+            "bptt": 256,
+            "random_windows": True,
+            "learning_rate": 3e-3,
+            "weight_decay": 0.1,
+            "eval_every_seconds": 6.0,
+        },
+        char_seconds=CHAR_TARGET_SECONDS,
+        char_eval_margin_s=3.0,
+        windows=WindowedValidation(windows=2048, batch=512),
+        sample_model={"embedding_size": 128, "hidden_size": 512, "num_layers": 3},
+        sample_tokens=2000,
+        sample_repeats=3,
+        reference=ReferenceSettings(epochs=REFERENCE_EPOCHS, max_seconds=300.0),
+        ours_word_batch=256,
+        ours_word_seconds=15.0,
+        quality_training={"random_windows": False, "batch_size": 128, "bptt": 128},
+    ),
+}
+
+
+def profile_for(quick: bool, device_type: str) -> Profile:
+    if quick:
+        return PROFILES["quick"]
+    return PROFILES["gpu" if device_type == "cuda" else "cpu"]
