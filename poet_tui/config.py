@@ -39,6 +39,7 @@ class TokenizerConfig:
 @dataclass
 class TrainingConfig:
     batch_size: int = 32
+    auto_batch_size: bool = False  # `--batch-size auto`: probe the largest batch that fits, once, at the start
     bptt: int = 128
     random_windows: bool = False
     learning_rate: float = 2e-3

@@ -20,7 +20,7 @@ from poet_tui.config import RunConfig, save_run_config
 from poet_tui.corpus import Corpus, split_documents
 from poet_tui.corpus_registry import find_corpus, resolve_corpus
 from poet_tui.data import StatefulBatches
-from poet_tui.device import device_label, resolve_device
+from poet_tui.device import device_label, probe_batch_size, resolve_device, use_bf16
 from poet_tui.errors import PoetError
 from poet_tui.events import EventLog
 from poet_tui.runs import Run, RunStore
@@ -77,6 +77,19 @@ def prepare_data(config: RunConfig, corpus: Corpus, tokenizer: Tokenizer | None 
     )
 
 
+def choose_batch_size(config: RunConfig, data: PreparedData) -> str:
+    """`--batch-size auto`: probe once; run.toml then records the number, so a resume does not probe again."""
+    training = config.training
+    device = resolve_device(training.device)
+    most = max(1, (data.train_stream.numel() - 1) // (training.bptt + 1))
+    probe = probe_batch_size(
+        config.model, training.bptt, device, fraction=0.8, bf16=use_bf16(device, training.precision), limit=most
+    )
+    training.batch_size = probe.batch_size
+    training.auto_batch_size = False
+    return f"--batch-size auto chose {probe.batch_size} ({probe.method})"
+
+
 def apply_default_budget(config: RunConfig) -> None:
     training = config.training
     if training.max_steps is None and training.max_minutes is None and training.epochs is None:
@@ -103,6 +116,7 @@ def train(
         config.corpus_fingerprint = corpus_fingerprint(corpus)
         data = prepare_data(config, corpus)
         config.model.vocab_size = data.tokenizer.vocab_size
+        batch_notice = choose_batch_size(config, data) if config.training.auto_batch_size else None
         # Refuse a corpus smaller than one batch before anything is written.
         StatefulBatches(data.train_stream, config.training.batch_size, config.training.bptt, "cpu")
         run = (store or RunStore()).create(config, corpus.name)
@@ -111,6 +125,8 @@ def train(
         raise
     data.tokenizer.save(run.directory)
     events.attach(run.metrics_path)
+    if batch_notice:
+        events.emit("notice", kind="batch_size", batch_size=config.training.batch_size, message=batch_notice)
     return run, execute(config, run, data, events, should_stop, start_time, resume_from=None)
 
 

@@ -175,3 +175,14 @@ def test_rich_display_mode_relays_errors_and_finishes(tiny_corpus: Path) -> None
     result = poet("train", "--corpus", str(tiny_corpus), *TINY_FLAGS, "--max-steps", "6")
     assert result.returncode == 0, result.stderr
     assert "best val loss" in result.stderr and time.monotonic() - started < 120
+
+
+def test_batch_size_auto_picks_a_size_and_records_it(tiny_corpus: Path, poet_home: Path) -> None:
+    flags = [flag for flag in TINY_FLAGS if flag not in ("--batch-size", "4")]
+    result = poet("train", "--corpus", str(tiny_corpus), *flags, "--batch-size", "auto", "--max-steps", "2", "--jsonl")
+    assert result.returncode == 0, result.stderr
+    notice = next(json.loads(line) for line in result.stdout.splitlines() if '"notice"' in line)
+    assert notice["kind"] == "batch_size" and notice["batch_size"] >= 1 and "cpu-default" in notice["message"]
+    run = next(iter((poet_home / "runs").iterdir()))
+    assert f"batch_size = {notice['batch_size']}" in (run / "run.toml").read_text()
+    assert_one_line_error(poet("train", "--corpus", str(tiny_corpus), "--batch-size", "many"), "'auto'")

@@ -22,6 +22,15 @@ class ArgumentParser(argparse.ArgumentParser):
         raise PoetError(f"{message} (see `{self.prog} --help`)")
 
 
+def batch_size_value(text: str) -> int | str:
+    if text == "auto":
+        return "auto"
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("must be a whole number or 'auto'") from None
+
+
 def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     from poet_tui.cli.train_command import PRESET_NAMES
 
@@ -42,7 +51,9 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     model.add_argument("--dropout", type=float)
     model.add_argument("--tied", action=argparse.BooleanOptionalAction, default=None, help="tie input/output weights")
     training = parser.add_argument_group("training")
-    training.add_argument("--batch-size", type=int)
+    training.add_argument(
+        "--batch-size", type=batch_size_value, help="rows a step, or 'auto' (the most that fits in 80%% of GPU memory)"
+    )
     training.add_argument("--bptt", type=int, help="tokens per truncated-BPTT window")
     training.add_argument("--random-windows", action=argparse.BooleanOptionalAction, default=None)
     training.add_argument("--lr", type=float, help="peak learning rate")

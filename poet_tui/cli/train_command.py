@@ -63,6 +63,9 @@ def config_from_arguments(arguments: argparse.Namespace) -> Any:
             setattr(getattr(config, section), name, value)
     for flag, (section, name) in FLAG_FIELDS.items():
         value = getattr(arguments, flag, None)
+        if flag == "batch_size" and value == "auto":
+            config.training.auto_batch_size = True
+            continue
         if value is not None:
             setattr(getattr(config, section), name, value)
     if arguments.seed is not None:
