@@ -90,8 +90,16 @@ def add_sampling_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> ArgumentParser:
-    parser = ArgumentParser(prog="poet", description="Train small recurrent language models on poetry.")
+    parser = ArgumentParser(
+        prog="poet",
+        description="Train small recurrent language models on poetry. With no command, opens the app.",
+    )
     parser.add_argument("--version", action="version", version=f"poet-tui {__version__}")
+    parser.add_argument(
+        "--checkpoint",
+        metavar="RUN_OR_CHECKPOINT",
+        help="open the app straight in its REPL with this model (a run name, run folder or checkpoint file)",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
 
     train = commands.add_parser("train", help="train a model (or resume one) headless")
@@ -131,7 +139,23 @@ def build_parser() -> ArgumentParser:
     return parser
 
 
+def launch_app(arguments: argparse.Namespace, parser: ArgumentParser) -> int:
+    """`poet` alone opens the Textual app; without a terminal (a pipe, a test) it prints the help instead."""
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        if arguments.checkpoint:
+            raise PoetError("the app needs a terminal; use `poet generate RUN_OR_CHECKPOINT` in scripts.")
+        parser.print_help()
+        return EXIT_OK
+    from poet_tui.app import run_app  # lazy: the commands never pay for importing textual
+
+    return run_app(arguments.checkpoint)
+
+
 def run_command(arguments: argparse.Namespace, parser: ArgumentParser) -> int:
+    if arguments.command is None:
+        return launch_app(arguments, parser)
+    if arguments.checkpoint:
+        raise PoetError("--checkpoint opens the app; give it without a command: `poet --checkpoint RUN`.")
     if arguments.command == "train":
         from poet_tui.cli.train_command import train_command
 

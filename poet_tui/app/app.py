@@ -1,0 +1,171 @@
+"""The poet-tui app: four panes over the engine (Corpus, Train, Checkpoints, REPL) and a help screen.
+
+Nothing here imports torch: the first frame comes first, then a worker thread imports the engine parts that
+need it and tells the panes (EngineReady)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.widgets import TabbedContent, TabPane, Tabs
+from textual.worker import Worker, WorkerState
+
+from poet_tui.app import torch_threads
+from poet_tui.app.checkpoints_pane import CheckpointsPane
+from poet_tui.app.corpus_pane import CorpusAdded, CorpusPane
+from poet_tui.app.help_screen import HelpScreen
+from poet_tui.app.key_footer import KeyFooter
+from poet_tui.app.messages import (
+    CheckpointWritten,
+    CorpusChosen,
+    EngineReady,
+    OpenInRepl,
+    ResumeRun,
+    WorkerFailed,
+)
+from poet_tui.app.modals import QuitChoice, QuitScreen
+from poet_tui.app.repl_pane import ReplPane
+from poet_tui.app.train_pane import TrainPane
+from poet_tui.errors import PoetError
+
+PANES = ("corpus", "train", "checkpoints", "repl")
+
+
+class PoetApp(App[None]):
+    TITLE = "poet-tui"
+    CSS_PATH = Path(__file__).with_name("poet.tcss")  # absolute, so subclasses elsewhere find it too
+    ENABLE_COMMAND_PALETTE = False
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f1", "help", "Help", id="app.help"),
+        # The footer shows F2-F5 as one entry (the tabs name each pane with its key); the help lists each.
+        Binding("f2", "show_pane('corpus')", "Panes", key_display="f2-f5", tooltip="Corpus", id="app.corpus"),
+        Binding("f3", "show_pane('train')", "Train", show=False, id="app.train"),
+        Binding("f4", "show_pane('checkpoints')", "Checkpoints", show=False, id="app.checkpoints"),
+        Binding("f5", "show_pane('repl')", "REPL", show=False, id="app.repl"),
+        Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
+    ]
+
+    def __init__(self, checkpoint: str | None = None, load_engine: bool = True) -> None:
+        super().__init__()
+        self.checkpoint = checkpoint
+        self.load_engine_after_start = load_engine
+        self.engine_ready = False
+
+    def compose(self) -> ComposeResult:
+        with TabbedContent(initial="repl" if self.checkpoint else "corpus", id="panes"):
+            with TabPane("Corpus F2", id="corpus"):
+                yield CorpusPane(id="corpus-pane")
+            with TabPane("Train F3", id="train"):
+                yield TrainPane(id="train-pane")
+            with TabPane("Checkpoints F4", id="checkpoints"):
+                yield CheckpointsPane(id="checkpoints-pane")
+            with TabPane("REPL F5", id="repl"):
+                yield ReplPane(id="repl-pane")
+        yield KeyFooter()
+
+    def on_mount(self) -> None:
+        # F2-F5 switch panes; keeping focus out of the tab strip keeps each pane's keys in the footer.
+        self.query_one(TabbedContent).query_one(Tabs).can_focus = False
+        self.pane(self.current_pane).focus_default()
+        if self.checkpoint:
+            self.query_one(ReplPane).open_model(self.checkpoint)
+        if self.load_engine_after_start:
+            self.call_after_refresh(self.load_engine)
+
+    # ----- panes -----
+    @property
+    def current_pane(self) -> str:
+        return self.query_one(TabbedContent).active or "corpus"
+
+    def pane(self, name: str) -> CorpusPane | TrainPane | CheckpointsPane | ReplPane:
+        return self.query_one(f"#{name}-pane")  # type: ignore[return-value]
+
+    def action_show_pane(self, name: str) -> None:
+        self.query_one(TabbedContent).active = name
+        self.pane(name).focus_default()
+
+    @on(TabbedContent.TabActivated)
+    def tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        if event.pane.id in PANES and self.focused is None:
+            self.pane(event.pane.id).focus_default()
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    # ----- the engine (torch) in the background -----
+    @work(thread=True, exclusive=True, group="engine", exit_on_error=False)
+    def load_engine(self) -> None:
+        import poet_tui.generation
+        import poet_tui.run_catalog
+        import poet_tui.sample  # noqa: F401 - imported here so the UI thread never waits for torch
+
+        self.post_message(EngineReady())
+
+    def on_engine_ready(self) -> None:
+        self.engine_ready = True
+        self.query_one(TrainPane).engine_ready()
+        self.query_one(CheckpointsPane).engine_ready()
+        self.query_one(ReplPane).engine_ready()
+
+    def on_unmount(self) -> None:
+        torch_threads.restore()
+
+    # ----- panes talking to each other -----
+    def on_corpus_chosen(self, message: CorpusChosen) -> None:
+        self.query_one(TrainPane).set_corpus(message.name)
+        self.action_show_pane("train")
+        self.notify(f"Training on '{message.name}': adjust the settings, then ctrl+s starts.", timeout=3)
+
+    def on_corpus_added(self, message: CorpusAdded) -> None:
+        self.query_one(TrainPane).form.refresh_corpus_names()
+
+    def on_checkpoint_written(self, message: CheckpointWritten) -> None:
+        for pane in self.query(CheckpointsPane):  # none left while the app shuts down
+            pane.mark_stale()
+
+    def on_open_in_repl(self, message: OpenInRepl) -> None:
+        self.action_show_pane("repl")
+        self.query_one(ReplPane).open_model(message.model)
+
+    def on_resume_run(self, message: ResumeRun) -> None:
+        self.action_show_pane("train")
+        self.query_one(TrainPane).resume_run(message.run_id)
+
+    # ----- one place for worker failures: the app's own, and the panes' (forwarded as WorkerFailed) -----
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR:
+            self.report_failure(event.worker)
+
+    def on_worker_failed(self, message: WorkerFailed) -> None:
+        self.report_failure(message.worker)
+
+    def report_failure(self, worker: Worker[object]) -> None:
+        error = worker.error
+        if isinstance(error, PoetError):
+            self.notify(str(error), title="poet", severity="error", timeout=8)
+        else:
+            self.notify(f"{type(error).__name__}: {error}", title=f"{worker.name} failed", severity="error")
+            self.log.error(error)
+
+    # ----- quitting -----
+    async def action_quit(self) -> None:
+        train = self.query_one(TrainPane)
+        if not train.is_training:
+            self.exit()
+            return
+        self.push_screen(QuitScreen(train.progress.run or "A run"), self.quit_answered)
+
+    def quit_answered(self, choice: QuitChoice | None) -> None:
+        train = self.query_one(TrainPane)
+        if choice == "leave":
+            train.detach()
+            self.exit()
+        elif choice == "stop":
+            train.quit_when_stopped = True
+            train.action_stop()
+            self.notify("Saving a checkpoint; poet quits when the run has stopped.", timeout=10)

@@ -1,0 +1,121 @@
+"""Messages between the panes, and from workers to the panes (workers never touch widgets)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.message import Message
+from textual.worker import Worker, WorkerState
+
+
+class TrainingEvents(Message):
+    """Events read from a training run (a child's stdout, or a followed `metrics.jsonl`).
+
+    A run can report faster than the screen redraws; queued messages of this kind are merged
+    into one, keeping every event in order, so nothing is lost and the pane folds them at once.
+    """
+
+    def __init__(self, events: list[dict[str, Any]]) -> None:
+        super().__init__()
+        self.events = events
+
+    def can_replace(self, message: Message) -> bool:
+        # Textual asks the older message whether the newer pending one may supersede it:
+        # hand our events to the newer message first, so the merge loses nothing.
+        if isinstance(message, TrainingEvents):
+            message.events[:0] = self.events
+            return True
+        return False
+
+
+class TrainingEnded(Message):
+    """The training process exited (or a followed process disappeared)."""
+
+    def __init__(self, exit_code: int | None, stderr_tail: list[str]) -> None:
+        super().__init__()
+        self.exit_code = exit_code
+        self.stderr_tail = stderr_tail
+
+
+class CheckpointWritten(Message):
+    """A run wrote a checkpoint: the Checkpoints pane is out of date."""
+
+
+class EngineReady(Message):
+    """PyTorch and the engine modules that need it are imported: panes may list runs and load models."""
+
+
+class GpuStatusChanged(Message):
+    """What NVML says about the GPU (None: no NVIDIA GPU or no driver)."""
+
+    def __init__(self, status: Any) -> None:
+        super().__init__()
+        self.status = status
+
+
+class CorpusChosen(Message):
+    """The user picked a corpus to train on."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name
+
+
+class OpenInRepl(Message):
+    """Load this run or checkpoint into the REPL."""
+
+    def __init__(self, model: str) -> None:
+        super().__init__()
+        self.model = model
+
+
+class ResumeRun(Message):
+    """Continue training this run (from the Checkpoints pane)."""
+
+    def __init__(self, run_id: str) -> None:
+        super().__init__()
+        self.run_id = run_id
+
+
+class TokensGenerated(Message):
+    """A batch of generated text for the exchange being streamed."""
+
+    def __init__(self, exchange_id: int, text: str) -> None:
+        super().__init__()
+        self.exchange_id = exchange_id
+        self.text = text
+
+
+class CompletionFinished(Message):
+    """A completion ended: how many tokens, how fast, and why."""
+
+    def __init__(self, exchange_id: int, tokens: int, tokens_per_second: float, reason: str) -> None:
+        super().__init__()
+        self.exchange_id = exchange_id
+        self.tokens = tokens
+        self.tokens_per_second = tokens_per_second
+        self.reason = reason
+
+
+class ModelLoaded(Message):
+    """A model is loaded for the REPL (a `poet_tui.generation.LoadedModel`)."""
+
+    def __init__(self, loaded: Any) -> None:
+        super().__init__()
+        self.loaded = loaded
+
+
+class WorkerFailed(Message):
+    """A pane's worker raised; the app, the one place that reports failures, shows it."""
+
+    def __init__(self, worker: Worker[Any]) -> None:
+        super().__init__()
+        self.worker = worker
+
+
+class ForwardWorkerFailures:
+    """Mixed into each pane. Worker.StateChanged does not bubble, so a pane passes its failures up as WorkerFailed."""
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR:
+            self.post_message(WorkerFailed(event.worker))  # type: ignore[attr-defined]

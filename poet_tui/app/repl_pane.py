@@ -1,0 +1,320 @@
+"""F5 REPL: type a prompt, the loaded model completes it token by token into the transcript.
+
+Sampling settings live in one `SamplingSettings` object that the generating thread re-reads before every
+token, so a key pressed mid-stream (temperature, length, top-k, top-p, seed, poem) steers the rest of it."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.content import Content
+from textual.message import Message
+from textual.widgets import Input, Static
+from textual.worker import get_current_worker
+
+from poet_tui.app import torch_threads
+from poet_tui.app.messages import CompletionFinished, ForwardWorkerFailures, ModelLoaded, TokensGenerated
+from poet_tui.app.modals import ModelPicker
+from poet_tui.app.sampling_form import SamplingForm, SettingsStandIn, describe
+from poet_tui.app.transcript import Exchange, Transcript
+from poet_tui.errors import PoetError
+from poet_tui.formatting import format_float, human_count
+
+BATCH_SECONDS = 1 / 30  # the generating thread posts what it has about 30 times a second
+TEMPERATURE_STEP = 0.05
+LENGTH_STEP = 16
+WELCOME = (
+    "Type a prompt and press Enter; the model continues it. An empty prompt starts a new poem.\n"
+    "No model is loaded: pick one with ctrl+o, or press Enter on a checkpoint in the Checkpoints pane (F4)."
+)
+
+
+class ModelChoices(Message):
+    """(label, checkpoint path) of every checkpoint, newest first, for the model picker."""
+
+    def __init__(self, choices: list[tuple[str, str]]) -> None:
+        super().__init__()
+        self.choices = choices
+
+
+class PromptInput(Input):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "submit", "Generate", id="repl.generate"),
+        Binding("up", "history(-1)", "History", key_display="↑↓", tooltip="Older prompt", id="repl.history_back"),
+        Binding("down", "history(1)", "Newer prompt", show=False, id="repl.history_forward"),
+    ]
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(placeholder="a prompt, or nothing for a new poem", id=id)
+        self.history: list[str] = []
+        self.position = 0
+
+    def remember(self, prompt: str) -> None:
+        if prompt and (not self.history or self.history[-1] != prompt):
+            self.history.append(prompt)
+        self.position = len(self.history)
+
+    def action_history(self, direction: int) -> None:
+        if not self.history:
+            return
+        self.position = max(0, min(len(self.history), self.position + direction))
+        self.value = self.history[self.position] if self.position < len(self.history) else ""
+        self.cursor_position = len(self.value)
+
+
+class ReplPane(ForwardWorkerFailures, Vertical):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "stop", "Stop", id="repl.stop"),
+        Binding("ctrl+r", "regenerate", "Regenerate", id="repl.regenerate"),
+        Binding(
+            "ctrl+up",
+            "temperature(1)",
+            "Temp ±",
+            key_display="^↑↓",
+            tooltip="Temperature +0.05",
+            id="repl.temperature_up",
+        ),
+        Binding("ctrl+down", "temperature(-1)", "Temperature −0.05", show=False, id="repl.temperature_down"),
+        Binding(
+            "alt+up", "length(1)", "Length ±", key_display="alt+↑↓", tooltip="Length +16 tokens", id="repl.length_up"
+        ),
+        Binding("alt+down", "length(-1)", "Length −16 tokens", show=False, id="repl.length_down"),
+        Binding("ctrl+t", "toggle_poem", "Poem stop", tooltip="Stop at the end of a poem: on/off", id="repl.poem"),
+        Binding("f6", "toggle_settings", "Settings", tooltip="Show/hide top-k, top-p, seed…", id="repl.settings"),
+        Binding("ctrl+o", "open_model", "Open model", id="repl.open"),
+        Binding("ctrl+l", "clear", "Clear", id="repl.clear"),
+    ]
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.settings: Any = SettingsStandIn()
+        self.loaded: Any = None
+        self.exchanges: dict[int, Exchange] = {}
+        self.next_exchange = 0
+        self.streaming: int | None = None
+        self.last_prompt: str | None = None
+        self.last_speed: float | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="repl-model")
+        yield Transcript(id="transcript", classes="panel")
+        yield Static(id="repl-status")
+        yield SamplingForm(id="repl-settings")
+        yield PromptInput(id="prompt")
+
+    def on_mount(self) -> None:
+        self.query_one(Transcript).add_note(WELCOME, welcome=True)
+        self.query_one(Transcript).border_title = "Transcript"
+        self.query_one("#repl-settings").display = False
+        self.show_model()
+        self.settings_changed()
+
+    def focus_default(self) -> None:
+        self.query_one(PromptInput).focus()
+
+    def engine_ready(self) -> None:
+        """torch is imported: the stand-in settings become the engine's own SamplingSettings."""
+        from poet_tui.sample import SamplingSettings
+
+        if not isinstance(self.settings, SamplingSettings):
+            self.settings = SamplingSettings(**vars(self.settings))
+            self.settings_changed()
+
+    # ----- the model -----
+    def open_model(self, name_or_path: str) -> None:
+        self.action_stop()
+        self.query_one("#repl-model", Static).update(Content.styled(f"loading {name_or_path}…", "$text-warning"))
+        self.load_model(name_or_path)
+
+    @work(thread=True, exclusive=True, group="load-model", exit_on_error=False)
+    def load_model(self, name_or_path: str) -> None:
+        from poet_tui.generation import load_for_generation
+        from poet_tui.sample import SamplingSettings, complete
+
+        torch_threads.use_one_thread()
+        try:
+            loaded = load_for_generation(name_or_path, "auto")
+            complete(loaded.model, loaded.tokenizer, "", SamplingSettings(max_tokens=2, seed=0))  # warm up kernels
+            self.post_message(ModelLoaded(loaded))
+        except PoetError:
+            self.post_message(ModelLoaded(self.loaded))  # show the model that is still loaded
+            raise
+
+    def on_model_loaded(self, message: ModelLoaded) -> None:
+        self.engine_ready()
+        if message.loaded is not None and message.loaded is not self.loaded:
+            self.loaded = message.loaded
+            transcript = self.query_one(Transcript)
+            transcript.query(".welcome").remove()
+            transcript.add_note(f"Loaded {self.loaded.label}. Type a prompt and press Enter (empty: a new poem).")
+        self.show_model()
+
+    def show_model(self) -> None:
+        widget = self.query_one("#repl-model", Static)
+        loaded = self.loaded
+        if loaded is None:
+            widget.update(Content.styled("no model loaded · ctrl+o opens one", "$text-muted"))
+            return
+        metadata = loaded.metadata
+        widget.update(
+            Content.assemble(
+                ("model ", "$text-muted"),
+                (loaded.label, "bold"),
+                f" · {loaded.tokenizer.kind} · {human_count(metadata.get('parameters'))} params",
+                f" · step {metadata.get('step', 0):,} · {format_float(metadata.get('val_bpc'))} bits/char",
+            )
+        )
+
+    def action_open_model(self) -> None:
+        self.list_models()
+
+    @work(thread=True, exclusive=True, group="list-models", exit_on_error=False)
+    def list_models(self) -> None:
+        from poet_tui.run_catalog import checkpoint_summaries
+        from poet_tui.runs import RunStore
+
+        summaries = sorted(checkpoint_summaries(RunStore().list()), key=lambda s: s.created, reverse=True)
+        choices = [
+            (f"{s.run_id}/{s.stem} · step {s.step:,} · {format_float(s.val_bpc)} bits/char", s.path) for s in summaries
+        ]
+        self.post_message(ModelChoices(choices))
+
+    def on_model_choices(self, message: ModelChoices) -> None:
+        self.app.push_screen(ModelPicker(message.choices), self.model_picked)
+
+    def model_picked(self, path: str | None) -> None:
+        if path:
+            self.open_model(path)
+
+    # ----- generating -----
+    @on(Input.Submitted, "#prompt")
+    def submitted(self, event: Input.Submitted) -> None:
+        prompt = event.value
+        event.input.value = ""
+        self.query_one(PromptInput).remember(prompt)
+        self.generate_from(prompt)
+
+    def action_regenerate(self) -> None:
+        if self.last_prompt is None:
+            self.notify("Nothing to regenerate yet: type a prompt first.", severity="warning")
+            return
+        self.generate_from(self.last_prompt)
+
+    def generate_from(self, prompt: str) -> None:
+        if self.loaded is None:
+            self.notify("Load a model first: ctrl+o, or Enter on a checkpoint in the Checkpoints pane (F4).")
+            return
+        from poet_tui.sample import prompt_token_ids
+
+        try:
+            prompt_token_ids(self.loaded.tokenizer, prompt)
+        except PoetError as error:
+            self.notify(str(error), title="Prompt refused", severity="error")
+            return
+        self.last_prompt = prompt
+        exchange = Exchange(self.next_exchange, prompt)
+        self.next_exchange += 1
+        self.exchanges[exchange.exchange_id] = exchange
+        transcript = self.query_one(Transcript)
+        transcript.add_exchange(exchange)
+        self.streaming = exchange.exchange_id
+        self.refresh_status()
+        self.generate(exchange.exchange_id, prompt)
+
+    @work(thread=True, exclusive=True, group="generate", exit_on_error=False)
+    def generate(self, exchange_id: int, prompt: str) -> None:
+        from poet_tui.sample import CompletionStats, stream_completion
+
+        worker = get_current_worker()
+        stats = CompletionStats()
+        stream = stream_completion(self.loaded.model, self.loaded.tokenizer, prompt, self.settings, stats)
+        pending: list[str] = []
+        last_post = time.perf_counter()
+        reason = "stopped"
+        try:
+            for piece in stream:
+                pending.append(piece)
+                if time.perf_counter() - last_post >= BATCH_SECONDS:
+                    self.post_message(TokensGenerated(exchange_id, "".join(pending)))
+                    pending.clear()
+                    last_post = time.perf_counter()
+                if worker.is_cancelled:
+                    break
+            else:
+                reason = "end of poem" if stats.stopped_at_end_of_poem else "length reached"
+        finally:
+            stream.close()
+            if pending:
+                self.post_message(TokensGenerated(exchange_id, "".join(pending)))
+            self.post_message(CompletionFinished(exchange_id, stats.tokens, stats.tokens_per_second, reason))
+
+    def on_tokens_generated(self, message: TokensGenerated) -> None:
+        exchange = self.exchanges.get(message.exchange_id)
+        if exchange is not None:
+            transcript = self.query_one(Transcript)
+            was_at_end = transcript.at_end
+            exchange.append(message.text)
+            transcript.follow(was_at_end)
+
+    def on_completion_finished(self, message: CompletionFinished) -> None:
+        exchange = self.exchanges.get(message.exchange_id)
+        if exchange is not None:
+            transcript = self.query_one(Transcript)
+            was_at_end = transcript.at_end
+            exchange.finish(message.tokens, message.tokens_per_second, message.reason)
+            transcript.follow(was_at_end)
+        if self.streaming == message.exchange_id:
+            self.streaming = None
+            self.last_speed = message.tokens_per_second
+        self.refresh_status()
+
+    def action_stop(self) -> None:
+        if self.streaming is not None:
+            self.workers.cancel_group(self, "generate")
+
+    def action_clear(self) -> None:
+        self.action_stop()
+        self.exchanges.clear()
+        self.query_one(Transcript).clear()
+
+    # ----- settings -----
+    def action_temperature(self, direction: int) -> None:
+        self.settings.temperature = round(max(0.0, self.settings.temperature + direction * TEMPERATURE_STEP), 2)
+        self.settings_changed()
+
+    def action_length(self, direction: int) -> None:
+        self.settings.max_tokens = max(1, self.settings.max_tokens + direction * LENGTH_STEP)
+        self.settings_changed()
+
+    def action_toggle_poem(self) -> None:
+        self.settings.stop_at_end_of_poem = not self.settings.stop_at_end_of_poem
+        self.settings_changed()
+
+    def action_toggle_settings(self) -> None:
+        panel = self.query_one("#repl-settings")
+        panel.display = not panel.display
+        if panel.display:
+            self.query_one("#setting-top_k", Input).focus()
+        else:
+            self.focus_default()
+
+    def settings_changed(self) -> None:
+        self.query_one(SamplingForm).show(self.settings)
+        self.refresh_status()
+
+    def on_sampling_form_changed(self) -> None:
+        self.refresh_status()
+
+    def refresh_status(self) -> None:
+        if self.streaming is not None:
+            state = ("streaming… escape stops", "$text-warning")
+        elif self.last_speed is not None:
+            state = (f"last {self.last_speed:,.0f} tokens/s", "$text-muted")
+        else:
+            state = ("idle", "$text-muted")
+        self.query_one("#repl-status", Static).update(Content.assemble(describe(self.settings), " · ", state))

@@ -1,0 +1,389 @@
+"""F3 Train: the form on the left; on the right the live run: losses, speed, ETA, memory and the latest sample.
+
+Training always runs in a child process (`poet train ... --jsonl`), so the app stays responsive and a crash
+of the run is shown, not shared. A run the app left training is found again and followed through its
+metrics.jsonl."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.message import Message
+from textual.widgets import Button, ProgressBar, Select, Static
+from textual.worker import get_current_worker
+
+from poet_tui.app.live_widgets import LossPlot, MemoryPanel
+from poet_tui.app.messages import (
+    CheckpointWritten,
+    ForwardWorkerFailures,
+    GpuStatusChanged,
+    TrainingEnded,
+    TrainingEvents,
+)
+from poet_tui.app.train_form import TrainForm
+from poet_tui.app.training_process import ChildTraining, FollowedRun, TrainingSource
+from poet_tui.config import RunConfig
+from poet_tui.errors import PoetError
+from poet_tui.formatting import format_float, human_count, human_duration
+from poet_tui.run_progress import RunProgress
+
+REFRESH_INTERVAL_S = 0.25
+GPU_POLL_S = 2.0
+
+
+class EarlierRuns(Message):
+    """Runs that can be resumed or watched: (run id, status, step)."""
+
+    def __init__(self, runs: list[tuple[str, str, int]]) -> None:
+        super().__init__()
+        self.runs = runs
+
+
+class RunViewed(Message):
+    def __init__(self, progress: RunProgress) -> None:
+        super().__init__()
+        self.progress = progress
+
+
+def scan_runs() -> list[tuple[str, str, int]]:
+    from poet_tui.runs import RunStore
+
+    found = []
+    for run in reversed(RunStore().list()):
+        events = run.events()
+        status = run.status(events)
+        if status in ("running", "interrupted", "stopped"):
+            step = max((event.get("step", 0) for event in events if "step" in event), default=0)
+            found.append((run.id, status, step))
+    return found
+
+
+IDLE_TEXT = (
+    "No run yet. Fill in the form and press ctrl+s to start one, "
+    "or pick an earlier run under the form to watch it or resume it (ctrl+r)."
+)
+
+
+def stats_content(progress: RunProgress, source: TrainingSource | None) -> Content:
+    if not progress.run and source is None and progress.status == "starting":
+        return Content.styled(IDLE_TEXT, "$text-muted")
+    status = progress.status
+    if source is not None and source.paused:
+        status = "paused"
+    elif source is not None and source.stop_requested and status == "training":
+        status = "stopping: saving a checkpoint…"
+    colour = {"failed": "$text-error", "done": "$text-success", "paused": "$text-warning"}.get(status, "$text-accent")
+    parts: list[str | tuple[str, str]] = [
+        (progress.run or "starting…", "bold"),
+        "\n",
+        (status if progress.done_reason in (None, status) else f"{status} ({progress.done_reason})", f"bold {colour}"),
+        f" · {progress.device or '—'} · {human_count(progress.params or None)} parameters",
+        f"\nstep {progress.step:,} · epoch {progress.epoch:.2f} · {human_count(progress.tokens_per_s)} tokens/s",
+        f"\nloss {format_float(progress.train_loss)} · val {format_float(progress.val_loss)}",
+        f" · {format_float(progress.val_bpc)} bits/char · best {format_float(progress.best_val_loss)}",
+    ]
+    if progress.error:
+        parts.append((f"\n{progress.error}", "$text-error"))
+    return Content.assemble(*parts)
+
+
+class TrainPane(ForwardWorkerFailures, Horizontal):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "start", "Start", id="train.start"),
+        Binding("ctrl+p", "pause", "Pause/Continue", id="train.pause"),
+        Binding("ctrl+t", "stop", "Stop", id="train.stop"),
+        Binding("ctrl+r", "resume", "Resume run", id="train.resume"),
+    ]
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.source: TrainingSource | None = None
+        self.progress = RunProgress()
+        self.dirty = True
+        self.engine_loaded = False
+        self.quit_when_stopped = False
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="train-left"):
+            yield TrainForm(id="train-form", classes="panel")
+            with Horizontal(id="train-buttons"):
+                yield Button("Start ^s", id="train-start", variant="success", compact=True)
+                yield Button("Pause ^p", id="train-pause", compact=True, disabled=True)
+                yield Button("Stop ^t", id="train-stop", variant="error", compact=True, disabled=True)
+            with Horizontal(id="train-earlier"):
+                yield Select([], prompt="earlier runs: loading…", compact=True, id="earlier-runs")
+                yield Button("Resume ^r", id="train-resume", compact=True)
+        with Vertical(id="train-live"):
+            yield Static(id="run-stats", classes="panel")
+            with Horizontal(id="run-progress-row"):
+                yield ProgressBar(total=1.0, show_eta=False, show_percentage=False, id="run-progress")
+                yield Static(id="run-time")
+            yield LossPlot(id="train-plot", classes="panel")
+            with Horizontal(id="train-bottom"):
+                yield MemoryPanel(id="memory", classes="panel")
+                with VerticalScroll(id="sample-scroll", classes="panel"):
+                    yield Static(id="sample")
+
+    def on_mount(self) -> None:
+        self.query_one("#sample-scroll").border_title = "sample"
+        self.query_one("#run-stats").border_title = "Run"
+        self.query_one("#train-plot").border_title = "Loss"
+        self.set_interval(REFRESH_INTERVAL_S, self.refresh_live)
+        self.refresh_live()
+
+    @property
+    def form(self) -> TrainForm:
+        return self.query_one(TrainForm)
+
+    @property
+    def is_training(self) -> bool:
+        return self.source is not None
+
+    def focus_default(self) -> None:
+        """The form, or while a run trains (the form is locked) the Pause button, so the pane's keys work."""
+        if self.source is None:
+            self.form.focus_first()
+        else:
+            self.query_one("#train-pause", Button).focus()
+
+    def set_corpus(self, name: str) -> None:
+        self.form.corpus = name
+
+    # ----- the engine is loaded: earlier runs, the GPU -----
+    def engine_ready(self) -> None:
+        self.engine_loaded = True
+        self.find_earlier_runs()
+        self.probe_gpu()
+
+    @work(thread=True, exclusive=True, group="earlier-runs", exit_on_error=False)
+    def find_earlier_runs(self) -> None:
+        self.post_message(EarlierRuns(scan_runs()))
+
+    def on_earlier_runs(self, message: EarlierRuns) -> None:
+        select: Select[str] = self.query_one("#earlier-runs", Select)
+        options = [(f"{run_id} · {status} · step {step:,}", run_id) for run_id, status, step in message.runs]
+        chosen = select.value
+        with select.prevent(Select.Changed):
+            select.set_options(options)
+            if any(run_id == chosen for _, run_id in options):
+                select.value = chosen
+        select.prompt = f"earlier runs ({len(options)})" if options else "no run to resume"
+        running = [run_id for run_id, status, _ in message.runs if status == "running"]
+        if running and self.source is None:
+            self.notify(f"Run {running[0]} is still training; following it here.", title="Re-attached")
+            self.attach(running[0])
+
+    @work(thread=True, exclusive=True, group="gpu-probe", exit_on_error=False)
+    def probe_gpu(self) -> None:
+        from poet_tui.device import gpu_status
+
+        worker = get_current_worker()
+        last: Any = object()
+        while not worker.is_cancelled:
+            status = gpu_status()
+            if status != last:
+                self.post_message(GpuStatusChanged(status))
+                last = status
+            if status is None:
+                return
+            worker.cancelled_event.wait(GPU_POLL_S)
+
+    def on_gpu_status_changed(self, message: GpuStatusChanged) -> None:
+        self.query_one(MemoryPanel).set_gpu(message.status)
+
+    # ----- starting, pausing, stopping -----
+    def action_start(self) -> None:
+        if self.source is not None:
+            self.notify("A run is already training; stop it first (ctrl+t).", severity="warning")
+            return
+        try:
+            argv = self.form.arguments()
+        except PoetError as error:
+            self.notify(str(error), title="Cannot start", severity="error")
+            return
+        self.run_child(ChildTraining(argv))
+
+    def run_child(self, child: ChildTraining) -> None:
+        child.start()
+        self.begin(child, RunProgress())
+
+    def begin(self, source: TrainingSource, progress: RunProgress) -> None:
+        self.source = source
+        self.progress = progress
+        self.dirty = True
+        self.form.set_locked(True)
+        self.update_buttons()
+        self.query_one("#train-pause", Button).focus()  # the form is locked; keep the pane's keys in reach
+        self.follow(source)
+
+    def attach(self, run_id: str) -> None:
+        from poet_tui.runs import RunStore
+
+        run = RunStore().get(run_id)
+        self.begin(FollowedRun(run.metrics_path, run.training_pid()), RunProgress())
+
+    def action_pause(self) -> None:
+        if self.source is None:
+            return
+        if self.source.paused:
+            self.source.resume()
+        else:
+            self.source.pause()
+        self.dirty = True
+        self.update_buttons()
+
+    def action_stop(self) -> None:
+        if self.source is None:
+            self.notify("No run is training.", severity="warning")
+            return
+        self.source.stop()
+        self.dirty = True
+        self.update_buttons()
+
+    def action_resume(self) -> None:
+        if self.source is not None:
+            self.notify("A run is already training; stop it first (ctrl+t).", severity="warning")
+            return
+        run_id = self.query_one("#earlier-runs", Select).value
+        if not isinstance(run_id, str):
+            self.notify("Pick a run to resume in the list under the form.", severity="warning")
+            self.query_one("#earlier-runs").focus()
+            return
+        self.resume_run(run_id)
+
+    def resume_run(self, run_id: str) -> None:
+        if self.source is not None:
+            self.notify("A run is already training; stop it first (ctrl+t).", severity="warning")
+            return
+        from poet_tui.runs import RunStore
+
+        if RunStore().get(run_id).training_pid() is not None:
+            self.attach(run_id)
+        else:
+            self.run_child(ChildTraining(["--resume", run_id]))
+
+    def detach(self) -> None:
+        """The app quits and leaves the run training."""
+        if self.source is not None:
+            self.source.detach()
+
+    @on(Button.Pressed, "#train-start")
+    def start_pressed(self) -> None:
+        self.action_start()
+
+    @on(Button.Pressed, "#train-pause")
+    def pause_pressed(self) -> None:
+        self.action_pause()
+
+    @on(Button.Pressed, "#train-stop")
+    def stop_pressed(self) -> None:
+        self.action_stop()
+
+    @on(Button.Pressed, "#train-resume")
+    def resume_pressed(self) -> None:
+        self.action_resume()
+
+    @on(Select.Changed, "#earlier-runs")
+    def earlier_run_picked(self, event: Select.Changed) -> None:
+        if isinstance(event.value, str) and self.source is None:
+            self.view_run(event.value)
+
+    @work(thread=True, exclusive=True, group="view-run", exit_on_error=False)
+    def view_run(self, run_id: str) -> None:
+        from poet_tui.runs import RunStore
+
+        run = RunStore().get(run_id)
+        events = run.events()
+        progress = RunProgress()
+        for event in events:
+            progress.apply(event)
+        progress.status = run.status(events)
+        self.post_message(RunViewed(progress))
+
+    def on_run_viewed(self, message: RunViewed) -> None:
+        if self.source is None:
+            self.progress = message.progress
+            self.dirty = True
+
+    def update_buttons(self) -> None:
+        training = self.source is not None
+        self.query_one("#train-start", Button).disabled = training
+        self.query_one("#train-resume", Button).disabled = training
+        pause = self.query_one("#train-pause", Button)
+        pause.disabled = not training
+        pause.label = "Continue ^p" if self.source is not None and self.source.paused else "Pause ^p"
+        self.query_one("#train-stop", Button).disabled = not training
+
+    # ----- the event stream -----
+    @work(exclusive=True, group="training", exit_on_error=False)
+    async def follow(self, source: TrainingSource) -> None:
+        try:
+            async for events in source.events():
+                self.post_message(TrainingEvents(events))
+        finally:
+            if not get_current_worker().is_cancelled:
+                self.post_message(TrainingEnded(source.exit_code, list(source.stderr_tail)))
+
+    def on_training_events(self, message: TrainingEvents) -> None:
+        for event in message.events:
+            self.progress.apply(event)
+            if event["event"] == "checkpoint":
+                self.post_message(CheckpointWritten())
+            elif event["event"] == "start" and event.get("config"):
+                self.form.load_config(RunConfig.from_dict(event["config"]))  # the settings of the run shown
+        self.dirty = True
+
+    def on_training_ended(self, message: TrainingEnded) -> None:
+        progress, code = self.progress, message.exit_code
+        said_goodbye = progress.status in ("failed", "done", "stopped")
+        if code is None and not said_goodbye:
+            progress.status = "interrupted"
+            progress.error = "the training process ended without finishing its run"
+        elif code is not None and progress.status != "failed" and (not said_goodbye or code not in (0, 130)):
+            progress.status = "failed"
+            progress.error = f"the training process exited with code {code}"
+        if progress.status == "failed" and message.stderr_tail:
+            self.show_stderr(message.stderr_tail)
+        if progress.status == "failed":
+            self.notify(progress.error or "training failed", title="Training failed", severity="error")
+        self.source = None
+        self.dirty = True
+        self.form.set_locked(False)
+        self.update_buttons()
+        if self.app.focused is None or not self.app.focused.focusable:
+            self.query_one("#train-start", Button).focus()
+        self.post_message(CheckpointWritten())
+        if self.engine_loaded:
+            self.find_earlier_runs()
+        if self.quit_when_stopped:
+            self.app.exit()
+
+    def show_stderr(self, lines: list[str]) -> None:
+        scroll = self.query_one("#sample-scroll")
+        scroll.border_title = "stderr of the training process (last lines)"
+        scroll.add_class("-failed")
+        self.query_one("#sample", Static).update(Content("\n".join(lines)))
+
+    def refresh_live(self) -> None:
+        if not self.dirty:
+            return
+        self.dirty = False
+        progress = self.progress
+        self.query_one("#run-stats", Static).update(stats_content(progress, self.source))
+        fraction = progress.fraction or 0.0
+        self.query_one(ProgressBar).update(progress=fraction)
+        elapsed, eta = human_duration(progress.elapsed_s), human_duration(progress.eta_seconds())
+        self.query_one("#run-time", Static).update(f"{fraction:.0%} · {elapsed} elapsed · ETA {eta}")
+        self.query_one(LossPlot).show(progress.train_points, progress.val_points)
+        self.query_one(MemoryPanel).set_run(progress.memory, progress.device)
+        scroll = self.query_one("#sample-scroll")
+        if progress.status != "failed":
+            scroll.remove_class("-failed")
+            at_step = f" at step {progress.val_points[-1][0]:,}" if progress.sample and progress.val_points else ""
+            scroll.border_title = "sample" + at_step
+            self.query_one("#sample", Static).update(Content(progress.sample or "A sample appears at each evaluation."))

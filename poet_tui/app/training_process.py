@@ -1,0 +1,204 @@
+"""Training outside the app's process: a `poet train ... --jsonl` child, or a run already training that the
+app re-attaches to by following its `metrics.jsonl`. Both hand the Train pane batches of events."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+from collections import deque
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import IO, Any
+
+from poet_tui.cli.train_command import child_command
+from poet_tui.events import parse_event_line
+
+# Reads the given pipe descriptors until each reaches end of file (they are non-blocking: asyncio set them so).
+DRAIN = """
+import os, select, sys
+fds = [int(fd) for fd in sys.argv[1:]]
+while fds:
+    for fd in select.select(fds, [], [])[0]:
+        try:
+            if not os.read(fd, 65536):
+                fds.remove(fd)
+        except BlockingIOError:
+            pass
+"""
+STDERR_LINES = 20
+FOLLOW_INTERVAL_S = 0.25
+READ_LIMIT = 1 << 22  # a start event carries the whole config; samples can be long lines too
+
+
+def process_alive(pid: int) -> bool:
+    """True while the process runs (or is stopped); a zombie, dead but not yet reaped, counts as gone."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True  # no /proc (macOS): signal 0 is all there is
+
+
+class TrainingSource:
+    """A training process the app can watch and signal: pause (SIGSTOP), continue, stop (SIGINT)."""
+
+    def __init__(self) -> None:
+        self.paused = False
+        self.stop_requested = False
+        self.stderr_tail: deque[str] = deque(maxlen=STDERR_LINES)
+        self.exit_code: int | None = None
+
+    @property
+    def pid(self) -> int | None:
+        raise NotImplementedError
+
+    def alive(self) -> bool:
+        return self.pid is not None and process_alive(self.pid)
+
+    def send(self, signal_number: int) -> None:
+        if self.pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal_number)
+
+    def pause(self) -> None:
+        self.send(signal.SIGSTOP)
+        self.paused = True
+
+    def resume(self) -> None:
+        self.send(signal.SIGCONT)
+        self.paused = False
+
+    def stop(self) -> None:
+        """The run checkpoints and exits with 130; a paused one must run again to do so."""
+        self.stop_requested = True
+        self.send(signal.SIGINT)
+        if self.paused:
+            self.resume()
+
+    def detach(self) -> None:
+        """The app is quitting and leaves the run training."""
+        if self.paused:
+            self.resume()
+
+    def events(self) -> AsyncIterator[list[dict[str, Any]]]:
+        raise NotImplementedError
+
+
+async def pipe_reader(pipe: IO[bytes]) -> asyncio.StreamReader:
+    """An asyncio reader over a pipe we own: closing it later never kills the process on the other end."""
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader(limit=READ_LIMIT)
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), pipe)
+    return reader
+
+
+class ChildTraining(TrainingSource):
+    """`python -m poet_tui train <flags> --jsonl` in its own session, its stdout read as events."""
+
+    def __init__(self, argv: list[str]) -> None:
+        super().__init__()
+        self.argv = argv
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def command(self) -> list[str]:
+        return child_command(self.argv)
+
+    @property
+    def pid(self) -> int | None:
+        return None if self.process is None or self.process.returncode is not None else self.process.pid
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            self.command,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,  # the terminal's Ctrl-C and hangup never reach it; we signal it ourselves
+        )
+
+    def detach(self) -> None:
+        """Keep the child's pipes drained after we exit, so its next line does not kill it (EPIPE).
+
+        A small process of its own inherits our ends of the pipes and reads them until the child closes them.
+        """
+        super().detach()
+        if self.process is None or self.process.poll() is not None:
+            return
+        fds = [pipe.fileno() for pipe in (self.process.stdout, self.process.stderr) if pipe is not None]
+        with contextlib.suppress(OSError):
+            subprocess.Popen(
+                [sys.executable, "-c", DRAIN, *map(str, fds)],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                pass_fds=fds,
+                start_new_session=True,
+            )
+
+    async def collect_stderr(self, reader: asyncio.StreamReader) -> None:
+        while line := await reader.readline():
+            self.stderr_tail.append(line.decode("utf-8", "replace").rstrip())
+
+    async def events(self) -> AsyncIterator[list[dict[str, Any]]]:
+        assert self.process is not None and self.process.stdout is not None and self.process.stderr is not None
+        stdout = await pipe_reader(self.process.stdout)
+        stderr_task = asyncio.create_task(self.collect_stderr(await pipe_reader(self.process.stderr)))
+        try:
+            while line := await stdout.readline():
+                event = parse_event_line(line.decode("utf-8", "replace"))
+                if event is not None:
+                    yield [event]
+            await stderr_task
+            while (code := self.process.poll()) is None:
+                await asyncio.sleep(0.05)
+            self.exit_code = code
+        finally:
+            stderr_task.cancel()
+
+
+class FollowedRun(TrainingSource):
+    """A run training in another process (one the app left running): tail its metrics.jsonl."""
+
+    def __init__(self, metrics_path: Path, pid: int | None) -> None:
+        super().__init__()
+        self.metrics_path = metrics_path
+        self.followed_pid = pid
+        self.position = 0
+        self.partial = b""
+
+    @property
+    def pid(self) -> int | None:
+        return self.followed_pid
+
+    def read_new_lines(self) -> list[dict[str, Any]]:
+        try:
+            with open(self.metrics_path, "rb") as file:
+                file.seek(self.position)
+                chunk = file.read()
+                self.position = file.tell()
+        except FileNotFoundError:
+            return []
+        lines = (self.partial + chunk).split(b"\n")
+        self.partial = lines.pop()  # a line still being written
+        events = (parse_event_line(line.decode("utf-8", "replace")) for line in lines)
+        return [event for event in events if event is not None]
+
+    async def events(self) -> AsyncIterator[list[dict[str, Any]]]:
+        while True:
+            running = self.alive()
+            events = await asyncio.to_thread(self.read_new_lines)
+            if events:
+                yield events
+            if not running:
+                return
+            await asyncio.sleep(FOLLOW_INTERVAL_S)

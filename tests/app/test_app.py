@@ -1,0 +1,336 @@
+"""Pilot tests: every pane driven by the keyboard, training in a real child process on a tiny CPU model."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Select
+
+from poet_tui.app.app import PoetApp
+from poet_tui.app.checkpoints_pane import CheckpointsPane
+from poet_tui.app.corpus_pane import CorpusPane
+from poet_tui.app.live_widgets import LossPlot
+from poet_tui.app.repl_pane import ReplPane
+from poet_tui.app.train_pane import TrainPane
+from poet_tui.app.training_process import ChildTraining, process_alive
+
+from .conftest import FIXED_RUN, wait_until
+
+SIZE = (120, 40)
+TINY_RUN = {"hidden": "24", "embedding": "16", "batch_size": "4", "bptt": "16", "log_every": "2", "max_minutes": ""}
+
+
+class RecordingApp(PoetApp):
+    """The app, remembering every notification it showed."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.notes: list[tuple[str, str]] = []
+
+    def notify(self, message: str, *args: Any, **kwargs: Any) -> None:
+        self.notes.append((message, kwargs.get("severity", "information")))
+        super().notify(message, *args, **kwargs)
+
+    def errors(self) -> list[str]:
+        return [message for message, severity in self.notes if severity == "error"]
+
+
+def run_app(app: PoetApp, script: Callable[[Pilot[Any]], Awaitable[None]]) -> None:
+    async def main() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await script(pilot)
+
+    asyncio.run(main())
+
+
+def text_of(widget: Any) -> str:
+    content = widget.content
+    return content.plain if hasattr(content, "plain") else str(content)
+
+
+async def fill(pilot: Pilot[Any], train: TrainPane, values: dict[str, str]) -> None:
+    """Type into form fields: focus, clear, type — as a user would with the keyboard."""
+    for flag, value in values.items():
+        train.form.widget_for(flag).focus()
+        await pilot.press("end", "ctrl+u", *value)
+
+
+def test_corpus_to_training_to_checkpoint_to_repl(poet_home: Path) -> None:
+    """The whole path a new user takes, by keyboard: corpus → train → checkpoints → REPL."""
+    app = RecordingApp()
+
+    async def script(pilot: Pilot[Any]) -> None:
+        await wait_until(pilot, lambda: app.engine_ready)
+        # Corpus: the first bundled corpus, highlighted, then Enter carries it into the Train pane.
+        await pilot.press("f2", "down", "up", "enter")
+        train = app.query_one(TrainPane)
+        assert app.current_pane == "train"
+        assert train.form.corpus == "shakespeare-sonnets"
+        await fill(pilot, train, {**TINY_RUN, "max_steps": "20", "eval_every": "5"})
+        assert train.form.validate_now() is None
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: train.source is None and train.progress.status == "done", timeout=90)
+        await pilot.pause(0.5)  # the plot redraws on its own timer
+        train_points, val_points = app.query_one("#train-plot", LossPlot).plotted
+        assert train_points >= 2 and val_points >= 2
+        run_id = train.progress.run
+        # Checkpoints: the run's best and latest appear; Enter opens the highlighted one in the REPL.
+        await pilot.press("f4")
+        pane = app.query_one(CheckpointsPane)
+        await wait_until(pilot, lambda: {s.stem for s in pane.summaries if s.run_id == run_id} >= {"best", "latest"})
+        await pilot.press("enter")
+        repl = app.query_one(ReplPane)
+        assert app.current_pane == "repl"
+        await wait_until(pilot, lambda: repl.loaded is not None and repl.loaded.run.id == run_id)
+        # REPL: a prompt streams tokens into the transcript.
+        await pilot.press(*"The ", "enter")
+        await wait_until(pilot, lambda: repl.exchanges and repl.exchanges[0].finished)
+        assert repl.exchanges[0].prompt == "The "
+        # Temperature and length by keys: the status line follows.
+        status = app.query_one("#repl-status")
+        await pilot.press("ctrl+up", "ctrl+up")
+        assert "temp 0.90" in text_of(status)
+        await pilot.press("ctrl+down")
+        assert "temp 0.85" in text_of(status)
+        await pilot.press("alt+up")
+        assert "length 216" in text_of(status)
+        await pilot.press("alt+down", "alt+down")
+        assert "length 184" in text_of(status)
+        # Escape stops a long completion (a huge length, no stop at the end of a poem).
+        repl.settings.max_tokens = 1_000_000
+        await pilot.press("ctrl+t")
+        assert "poem stop off" in text_of(status)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: len(repl.exchanges) == 2 and len(repl.exchanges[1].completion) > 50)
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: repl.exchanges[1].finished)
+        assert "stopped" in repl.exchanges[1].footer
+        assert repl.streaming is None
+        assert not app.errors()
+
+    run_app(app, script)
+
+
+def test_a_crashing_child_is_shown_as_failed_with_its_stderr(poet_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    crash = [sys.executable, "-c", "import sys; print('CUDA exploded on line 7', file=sys.stderr); sys.exit(3)"]
+    monkeypatch.setattr(ChildTraining, "command", property(lambda self: crash))
+    app = RecordingApp()
+
+    async def script(pilot: Pilot[Any]) -> None:
+        train = app.query_one(TrainPane)
+        await pilot.press("f3")
+        await fill(pilot, train, {"corpus": "shakespeare-sonnets"})
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: train.source is None and train.progress.status == "failed")
+        await pilot.pause(0.3)
+        assert "exited with code 3" in (train.progress.error or "")
+        assert "CUDA exploded on line 7" in text_of(app.query_one("#sample"))
+        assert app.is_running  # the app stays up
+
+    run_app(app, script)
+
+
+def test_form_validation_is_inline_and_blocks_start(poet_home: Path) -> None:
+    app = RecordingApp()
+
+    async def script(pilot: Pilot[Any]) -> None:
+        train = app.query_one(TrainPane)
+        await pilot.press("f3")
+        error = app.query_one("#form-error")
+        assert "Pick a corpus" in text_of(error)
+        await fill(pilot, train, {"corpus": "shakespeare-sonnets", "batch_size": "0"})
+        assert text_of(error) == "Batch must be at least 1."
+        await fill(pilot, train, {"batch_size": "big"})
+        assert text_of(error) == "Batch must be a whole number or auto, not 'big'."
+        await fill(pilot, train, {"batch_size": "auto"})
+        assert text_of(error) == "" and "--batch-size auto" in " ".join(train.form.arguments())
+        await fill(pilot, train, {"batch_size": "8", "dropout": "1.5"})
+        assert text_of(error) == "Dropout must be in [0, 1)."
+        await fill(pilot, train, {"dropout": "0.2", "corpus": "no-such-corpus"})
+        assert "no corpus named 'no-such-corpus'" in text_of(error)
+        await pilot.press("ctrl+s")
+        assert train.source is None
+        assert app.errors()
+        # A preset fills in its values.
+        await fill(pilot, train, {"corpus": "tang300"})
+        train.form.query_one("#field-preset", Select).value = "word-gpu"
+        await pilot.pause()
+        assert train.form.widget_for("hidden").value == "650"  # type: ignore[attr-defined]
+        assert train.form.validate_now() is None
+
+    run_app(app, script)
+
+
+def test_adding_a_corpus_and_a_bad_path(poet_home: Path, tiny_corpus: Path) -> None:
+    app = RecordingApp()
+
+    async def script(pilot: Pilot[Any]) -> None:
+        pane = app.query_one(CorpusPane)
+        await pilot.press("ctrl+n", *str(tiny_corpus), "enter")
+        await wait_until(pilot, lambda: "tiny-poems" in pane.entries)
+        assert pane.highlighted == "tiny-poems"
+        await wait_until(pilot, lambda: "tiny-poems" in pane.previews)
+        assert pane.previews["tiny-poems"].stats.documents == 40
+        await pilot.press("ctrl+n", *"/no/such/poems.txt", "tab", *"mine", "enter")
+        await wait_until(pilot, lambda: app.errors())
+        assert "does not exist" in app.errors()[0]
+
+    run_app(app, script)
+
+
+def test_checkpoints_sort_and_delete(fixed_home: Path) -> None:
+    app = RecordingApp()
+
+    async def script(pilot: Pilot[Any]) -> None:
+        pane = app.query_one(CheckpointsPane)
+        await wait_until(pilot, lambda: app.engine_ready)
+        await pilot.press("f4")
+        await wait_until(pilot, lambda: len(pane.summaries) == 2)
+        table = app.query_one("#checkpoint-table", DataTable)
+        while pane.sort_key != "step":
+            await pilot.press("s")
+        steps = [table.get_row_at(index)[5].plain for index in range(table.row_count)]
+        assert steps == ["40", "60"]
+        await pilot.press("S")
+        steps = [table.get_row_at(index)[5].plain for index in range(table.row_count)]
+        assert steps == ["60", "40"]
+        # Delete the highlighted checkpoint (latest): the modal asks which; Escape keeps everything.
+        await pilot.press("d", "escape")
+        assert len(pane.summaries) == 2
+        await pilot.press("d", "left", "left", "enter")
+        await wait_until(pilot, lambda: len(pane.summaries) == 1)
+        assert pane.summaries[0].stem == "best"
+        await pilot.press("d", "left", "enter")  # the whole run
+        await wait_until(pilot, lambda: not pane.summaries)
+        assert not (fixed_home / "runs" / FIXED_RUN).exists()
+
+    run_app(app, script)
+
+
+def test_repl_keys_history_seed_and_refused_prompts(fixed_home: Path) -> None:
+    app = RecordingApp(checkpoint=FIXED_RUN)
+
+    async def script(pilot: Pilot[Any]) -> None:
+        repl = app.query_one(ReplPane)
+        assert app.current_pane == "repl"
+        await wait_until(pilot, lambda: repl.loaded is not None)
+        # Settings form: top-k, top-p and a seed, changed by typing.
+        await pilot.press("f6", *"5", "tab", "end", "ctrl+u", *"0.9", "tab", *"42")
+        assert (repl.settings.top_k, repl.settings.top_p, repl.settings.seed) == (5, 0.9, 42)
+        status = text_of(app.query_one("#repl-status"))
+        assert "top-k 5" in status and "top-p 0.90" in status and "seed 42" in status
+        await pilot.press("f6")  # hide the form, back to the prompt
+        # An empty prompt starts a new poem; ctrl+r regenerates it: same seed, same text.
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: repl.exchanges and repl.exchanges[0].finished)
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: len(repl.exchanges) == 2 and repl.exchanges[1].finished)
+        assert repl.exchanges[0].prompt == repl.exchanges[1].prompt == ""
+        assert repl.exchanges[0].completion == repl.exchanges[1].completion
+        # Characters the model never saw: refused with the engine's sentence, nothing generated.
+        await pilot.press(*"Жизнь", "enter")
+        await pilot.pause()
+        assert len(repl.exchanges) == 2
+        assert any("never saw" in error for error in app.errors())
+        # History: up brings back earlier prompts.
+        await pilot.press(*"Shall I", "enter")
+        await wait_until(pilot, lambda: len(repl.exchanges) == 3 and repl.exchanges[2].finished)
+        prompt = app.query_one("#prompt")
+        await pilot.press("up")
+        assert prompt.value == "Shall I"  # type: ignore[attr-defined]
+        await pilot.press("up")
+        assert prompt.value == "Жизнь"  # type: ignore[attr-defined]
+        await pilot.press("down", "down")
+        assert prompt.value == ""  # type: ignore[attr-defined]
+
+    run_app(app, script)
+
+
+def test_pause_quit_leaving_it_running_reattach_stop_and_resume(poet_home: Path) -> None:
+    pids: list[int] = []
+    children: list[Any] = []  # the child's Popen: this test process is its parent, so it must reap it
+
+    async def first(pilot: Pilot[Any]) -> None:
+        app = pilot.app
+        train = app.query_one(TrainPane)
+        await pilot.press("f3")
+        await fill(pilot, train, {"corpus": "shakespeare-sonnets", **TINY_RUN, "max_steps": "1000000"})
+        await fill(pilot, train, {"eval_every": "400"})
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: train.progress.step >= 4, timeout=60)
+        assert train.source is not None and train.source.pid is not None
+        pids.append(train.source.pid)
+        children.append(train.source.process)  # type: ignore[attr-defined]
+        await pilot.press("ctrl+p")
+        assert train.source.paused
+        assert Path(f"/proc/{pids[0]}/stat").read_text().split(") ")[1][0] == "T"
+        await pilot.press("ctrl+p")
+        assert not train.source.paused
+        # Quit: the app asks; "Leave it running" (one to the left of "Don't quit").
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        await pilot.press("left", "enter")
+        await wait_until(pilot, lambda: not app.is_running)
+
+    async def second(pilot: Pilot[Any]) -> None:
+        app = pilot.app
+        train = app.query_one(TrainPane)
+        await wait_until(pilot, lambda: train.source is not None and train.progress.step > 4, timeout=30)
+        assert train.source is not None and train.source.pid == pids[0]  # re-attached, following metrics.jsonl
+        step = train.progress.step
+        await wait_until(pilot, lambda: train.progress.step > step)  # it kept training, and we see it live
+        await pilot.press("f3", "ctrl+t")
+        await wait_until(pilot, lambda: train.source is None and children[0].poll() is not None, timeout=30)
+        assert train.progress.status == "stopped", (train.progress.error, children[0].returncode)
+        run_id = train.progress.run
+        # Resume it from the list of earlier runs.
+        select = app.query_one("#earlier-runs", Select)
+        await wait_until(pilot, lambda: any(f"{run_id} · stopped" in str(label) for label, _ in select._options))
+        select.value = run_id
+        stopped_at = train.progress.step
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: train.progress.run == run_id and train.progress.step > stopped_at, timeout=60)
+        await pilot.press("ctrl+t")
+        await wait_until(pilot, lambda: train.source is None, timeout=30)
+        assert train.progress.status == "stopped"
+
+    try:
+        run_app(PoetApp(), first)
+        assert process_alive(pids[0])  # left running, its pipes drained
+        run_app(PoetApp(), second)
+    finally:
+        for pid in pids:
+            if process_alive(pid):
+                os.kill(pid, signal.SIGKILL)
+
+
+def test_the_transcript_keeps_up_with_a_fast_model(fixed_home: Path) -> None:
+    """3,000 tokens from the tiny model at well over 1,000 tokens/s, all of them shown, in bounded segments."""
+    from poet_tui.app.transcript import SEGMENT_CHARS
+
+    app = RecordingApp(checkpoint=FIXED_RUN)
+
+    async def script(pilot: Pilot[Any]) -> None:
+        repl = app.query_one(ReplPane)
+        await wait_until(pilot, lambda: repl.loaded is not None)
+        repl.settings.max_tokens = 3000
+        await pilot.press("ctrl+t", "enter")  # no stop at the end of a poem
+        await wait_until(pilot, lambda: repl.exchanges and repl.exchanges[0].finished)
+        exchange = repl.exchanges[0]
+        assert exchange.footer.startswith("3,000 tokens")
+        shown = "\n".join(text_of(segment) for segment in exchange.query(".segment"))
+        assert shown.removeprefix("(a new poem)\n") == exchange.completion
+        lengths = [len(text_of(segment)) for segment in exchange.query(".segment")]
+        assert len(lengths) > 1 and lengths[0] >= SEGMENT_CHARS  # cut at a line end past SEGMENT_CHARS
+        speed = float(exchange.footer.split(" · ")[1].split()[0].replace(",", ""))
+        assert speed >= 1000, exchange.footer
+
+    run_app(app, script)

@@ -1,0 +1,55 @@
+"""Each pane at 120×40 over a fixed POET_HOME (one stopped run, two checkpoints, fixed times): no clock,
+no temporary path and no speed figure appears on these screens. Update with `pytest --snapshot-update`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from textual.pilot import Pilot
+
+from poet_tui.app.app import PoetApp
+
+from .conftest import FIXED_RUN, settle, wait_until
+
+SIZE = (120, 40)
+
+
+async def show(pilot: Pilot[Any], key: str) -> None:
+    await settle(pilot)
+    await pilot.press(key)
+    await settle(pilot)
+
+
+def test_corpus_pane(fixed_home: Path, snap_compare: Any) -> None:
+    assert snap_compare(PoetApp(), terminal_size=SIZE, run_before=lambda pilot: show(pilot, "f2"))
+
+
+def test_train_pane(fixed_home: Path, snap_compare: Any) -> None:
+    assert snap_compare(PoetApp(), terminal_size=SIZE, run_before=lambda pilot: show(pilot, "f3"))
+
+
+def test_checkpoints_pane(fixed_home: Path, snap_compare: Any) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await show(pilot, "f4")
+        pane = pilot.app.query_one("#checkpoints-pane")
+        await wait_until(pilot, lambda: pane.detail_run == FIXED_RUN)
+        await pilot.pause(0.5)  # the plot redraws on its timer
+
+    assert snap_compare(PoetApp(), terminal_size=SIZE, run_before=run_before)
+
+
+def test_repl_pane(fixed_home: Path, snap_compare: Any) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        repl = pilot.app.query_one("#repl-pane")
+        await wait_until(pilot, lambda: repl.loaded is not None)
+        await settle(pilot)
+        await pilot.press("f6")
+        pilot.app.query_one("#prompt").focus()
+        await pilot.press(*"Shall I compare thee")
+
+    assert snap_compare(PoetApp(checkpoint=FIXED_RUN), terminal_size=SIZE, run_before=run_before)
+
+
+def test_help_screen(fixed_home: Path, snap_compare: Any) -> None:
+    assert snap_compare(PoetApp(), terminal_size=SIZE, run_before=lambda pilot: show(pilot, "f1"))
