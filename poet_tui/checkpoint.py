@@ -18,15 +18,18 @@ import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
 from safetensors import SafetensorError, safe_open
-from safetensors.torch import save as save_safetensors_bytes
 
 from poet_tui.atomic import atomic_write_bytes, atomic_write_text, fsync_directory
+from poet_tui.config import ModelConfig
 from poet_tui.errors import PoetError
-from poet_tui.model import ModelConfig, RNNLanguageModel
+
+if TYPE_CHECKING:  # torch is imported where tensors are made, so listing checkpoints never waits for it
+    import torch
+
+    from poet_tui.model import RNNLanguageModel
 
 CHECKPOINT_FORMAT = 1
 
@@ -84,6 +87,8 @@ def save_checkpoint(
     training_tensors: dict[str, torch.Tensor] | None = None,
 ) -> None:
     """Pending tensor files, then the JSON (the commit), then the pending files settle into place."""
+    from safetensors.torch import save as save_safetensors_bytes
+
     if files.metadata.exists():
         settle_pending_files(files)  # never overwrite the only copy of a committed step
     step = str(metadata["step"])
@@ -186,6 +191,10 @@ def read_tensor_file(path: Path, expected_step: int) -> dict[str, torch.Tensor]:
 
 
 def load_model(files: CheckpointFiles, device: torch.device | str = "cpu") -> tuple[RNNLanguageModel, dict[str, Any]]:
+    import torch
+
+    from poet_tui.model import RNNLanguageModel
+
     metadata = read_metadata(files)
     try:
         config = ModelConfig(**metadata["model"])
@@ -202,6 +211,15 @@ def load_model(files: CheckpointFiles, device: torch.device | str = "cpu") -> tu
         detail = first[1].strip() if len(first) > 1 else first[0]
         raise PoetError(f"{files.weights} does not fit the model its metadata describes ({detail}).") from None
     return model.to(device), metadata
+
+
+def remove_checkpoint(files: CheckpointFiles) -> None:
+    """Delete one checkpoint: its JSON first, so it leaves every listing at once, then its tensor files."""
+    files.metadata.unlink(missing_ok=True)
+    for path in (files.weights, files.training_state):
+        path.unlink(missing_ok=True)
+        pending(path).unlink(missing_ok=True)
+    fsync_directory(files.directory)
 
 
 def settle_checkpoint_directory(directory: Path) -> None:

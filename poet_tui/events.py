@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -64,11 +66,28 @@ class EventLog:
             self.file = None
 
 
-def print_event(event: dict[str, Any], stream: TextIO | None = None) -> None:
-    """The `--jsonl` listener: one line per event on stdout, flushed so a parent process sees it at once."""
-    stream = stream or sys.stdout
-    stream.write(encode_event(event) + "\n")
-    stream.flush()
+class StdoutEvents:
+    """The `--jsonl` listener: one flushed line per event on stdout, so a parent process sees it at once.
+
+    If the reader goes away (an app that quit and left the run training), printing stops and training goes
+    on: the events still reach `metrics.jsonl`, where a reader can follow them.
+    """
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream or sys.stdout
+        self.closed = False
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        if self.closed:
+            return
+        try:
+            self.stream.write(encode_event(event) + "\n")
+            self.stream.flush()
+        except (BrokenPipeError, ValueError, OSError):
+            self.closed = True
+            with contextlib.suppress(OSError):
+                # Point fd 1 at /dev/null so the interpreter's final flush does not fail on the dead pipe.
+                os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
 
 
 def parse_event_line(line: str) -> dict[str, Any] | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from poet_tui.config import RunConfig, load_run_config, save_run_config
 from poet_tui.errors import PoetError
 from poet_tui.events import read_events
 from poet_tui.paths import runs_dir
+from poet_tui.processes import looks_like_poet, process_alive
 
 
 @dataclass(frozen=True)
@@ -62,18 +62,12 @@ class Run:
         return list(read_events(self.metrics_path))
 
     def training_pid(self) -> int | None:
-        """The pid of a live training process for this run, if any."""
+        """The pid of a live training process for this run, if any (zombies and reused pids do not count)."""
         try:
             pid = int(self.pid_path.read_text().strip())
         except (OSError, ValueError):
             return None
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return None
-        except PermissionError:
-            return pid
-        return pid
+        return pid if process_alive(pid) and looks_like_poet(pid) else None
 
     def status(self, events: list[dict[str, Any]] | None = None) -> str:
         """running, done, stopped, failed or interrupted (the process died without saying goodbye)."""

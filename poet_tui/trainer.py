@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 import torch.nn.functional as functional
 
+from poet_tui import pausing
 from poet_tui.checkpoint import CheckpointFiles, load_model, read_metadata, read_tensor_file, save_checkpoint
 from poet_tui.config import RunConfig, save_run_config
 from poet_tui.data import BatchPosition, RandomWindows, StatefulBatches, evaluation_threads
@@ -120,7 +121,7 @@ class Trainer:
         self.previous_elapsed = 0.0
         self.last_saved_step: int | None = None
         self.last_evaluation_time = time.monotonic()
-        self.base_tokens_per_s_mark = (time.perf_counter(), 0)
+        self.base_tokens_per_s_mark = (time.perf_counter() - pausing.clock.paused_seconds, 0)
 
     # ----- resuming -----
     def restore(self, files: CheckpointFiles) -> None:
@@ -152,7 +153,8 @@ class Trainer:
 
     # ----- the loop -----
     def elapsed(self) -> float:
-        return self.previous_elapsed + (time.monotonic() - self.start_time)
+        """Seconds spent training in this run, across resumes, without the time it spent paused."""
+        return self.previous_elapsed + (time.monotonic() - self.start_time) - pausing.clock.paused_seconds
 
     def epoch_progress(self) -> float:
         return self.batches.epoch_progress()
@@ -196,7 +198,7 @@ class Trainer:
 
     def log_step(self) -> None:
         """One host sync per log interval: read the accumulated loss, report speed and memory."""
-        now = time.perf_counter()
+        now = time.perf_counter() - pausing.clock.paused_seconds
         mark_time, mark_tokens = self.base_tokens_per_s_mark
         loss = float(self.loss_sum.item()) / max(1, self.progress.logged_steps)
         if not math.isfinite(loss):
@@ -386,9 +388,9 @@ class Trainer:
             )
         elapsed = self.elapsed()
         self.restore(files)
-        self.previous_elapsed = elapsed - (time.monotonic() - self.start_time)
+        self.previous_elapsed = elapsed - (time.monotonic() - self.start_time) + pausing.clock.paused_seconds
         self.progress.rollbacks, self.progress.lr_scale = rollbacks, scale
-        self.base_tokens_per_s_mark = (time.perf_counter(), self.progress.tokens)
+        self.base_tokens_per_s_mark = (time.perf_counter() - pausing.clock.paused_seconds, self.progress.tokens)
         self.events.emit(
             "notice",
             kind="nan_rollback",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import itertools
 import json
 import math
 import os
@@ -245,3 +246,69 @@ def test_metadata_of_a_checkpoint_is_plain_json(tiny_corpus: Path) -> None:
     run, _ = train(tiny_config(tiny_corpus, max_steps=2, eval_every_steps=2))
     metadata = json.loads(run.checkpoint("latest").metadata.read_text())
     assert {"format", "step", "val_loss", "val_bpc", "corpus", "tokenizer", "created", "parameters"} <= set(metadata)
+
+
+def test_a_training_child_whose_reader_goes_away_keeps_training(tiny_corpus: Path, poet_home: Path) -> None:
+    """An app that quits and leaves the run training closes the child's stdout; the run must go on."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "poet_tui", "train", "--corpus", str(tiny_corpus), "--embedding", "16", "--hidden",
+         "24", "--batch-size", "4", "--bptt", "16", "--eval-every", "20", "--max-steps", "40", "--device", "cpu",
+         "--jsonl"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    assert process.stdout is not None
+    process.stdout.readline()
+    process.stdout.close()
+    assert process.wait(timeout=120) == 0, process.stderr.read() if process.stderr else ""
+    run = RunStore().list()[-1]
+    assert events_of(run, "done")[-1]["step"] == 40 and not events_of(run, "error")
+
+
+def test_time_spent_paused_is_not_charged_to_the_run(tiny_corpus: Path) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "poet_tui", "train", "--corpus", str(tiny_corpus), "--embedding", "16", "--hidden",
+         "24", "--batch-size", "4", "--bptt", "16", "--log-every", "1", "--max-steps", "60", "--device", "cpu",
+         "--jsonl"],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert process.stdout is not None
+    for line in process.stdout:
+        if json.loads(line)["event"] == "step":
+            break
+    process.send_signal(signal.SIGTSTP)
+    time.sleep(0.5)
+    assert Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "T"  # really stopped
+    time.sleep(2.5)
+    process.send_signal(signal.SIGCONT)
+    steps = [event for event in map(json.loads, process.stdout) if event["event"] == "step"]
+    assert process.wait(timeout=120) == 0
+    # Three seconds paused; the clock the budget and the ETA use must not have counted them.
+    longest_gap = max(later["elapsed_s"] - earlier["elapsed_s"] for earlier, later in itertools.pairwise(steps))
+    assert longest_gap < 1.5
+
+
+def test_a_stale_pid_file_does_not_make_a_run_look_alive(tiny_corpus: Path) -> None:
+    run, _ = train(tiny_config(tiny_corpus, max_steps=2, eval_every_steps=2))
+    finished = subprocess.Popen([sys.executable, "-c", "pass"])
+    while Path(f"/proc/{finished.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
+        time.sleep(0.05)  # exited but not reaped yet: a zombie
+    run.pid_path.write_text(str(finished.pid))
+    assert run.training_pid() is None and run.status() == "done"
+    finished.wait()
+    unrelated = subprocess.Popen(["sleep", "30"])  # alive, but not a poet process (a pid reused after a reboot)
+    try:
+        run.pid_path.write_text(str(unrelated.pid))
+        assert run.training_pid() is None
+    finally:
+        unrelated.kill()
+        unrelated.wait()
+
+
+def test_removing_one_checkpoint_takes_its_pending_files_too(tiny_corpus: Path) -> None:
+    from poet_tui.checkpoint import remove_checkpoint
+
+    run, _ = train(tiny_config(tiny_corpus, max_steps=2, eval_every_steps=2))
+    latest = run.checkpoint("latest")
+    pending(latest.weights).write_bytes(b"left by a crash")
+    remove_checkpoint(latest)
+    assert sorted(path.name for path in run.checkpoints_dir.iterdir()) == ["best.json", "best.safetensors"]

@@ -37,3 +37,13 @@ def test_the_cli_entry_point_does_not_import_torch_until_a_command_needs_it() ->
     code = "import sys, poet_tui.cli.main; print('torch' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
+
+
+def test_listing_runs_and_holding_sampling_settings_does_not_import_torch() -> None:
+    """The app lists checkpoints and edits sampling settings before torch has loaded in the background."""
+    code = (
+        "import sys, poet_tui.runs, poet_tui.run_catalog, poet_tui.checkpoint, poet_tui.sampling_settings, "
+        "poet_tui.config, poet_tui.run_progress, poet_tui.corpus_registry; print('torch' in sys.modules)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"

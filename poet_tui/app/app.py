@@ -110,7 +110,6 @@ class PoetApp(App[None]):
         self.engine_ready = True
         self.query_one(TrainPane).engine_ready()
         self.query_one(CheckpointsPane).engine_ready()
-        self.query_one(ReplPane).engine_ready()
 
     def on_unmount(self) -> None:
         torch_threads.restore()

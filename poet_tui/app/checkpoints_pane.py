@@ -271,7 +271,7 @@ class CheckpointsPane(ForwardWorkerFailures, Vertical):
         self.app.push_screen(DeleteScreen(summary.run_id, summary.stem), lambda choice: self.delete(summary, choice))
 
     def delete(self, summary: Any, choice: DeleteChoice | None) -> None:
-        from poet_tui.checkpoint import CheckpointFiles
+        from poet_tui.checkpoint import CheckpointFiles, remove_checkpoint
         from poet_tui.errors import PoetError
         from poet_tui.runs import RunStore
 
@@ -287,9 +287,7 @@ class CheckpointsPane(ForwardWorkerFailures, Vertical):
                 if run.training_pid() is not None:
                     raise PoetError(f"run {run.id} is still training; stop it before deleting its checkpoints.")
                 files = CheckpointFiles.from_path(Path(summary.path))
-                for path in (files.metadata, files.weights, files.training_state):
-                    path.unlink(missing_ok=True)
-                    path.with_name(path.name + ".pending").unlink(missing_ok=True)  # a write cut short
+                remove_checkpoint(files)
                 self.notify(f"Deleted checkpoint {files.stem} of run {run.id}.")
         except PoetError as error:
             self.notify(str(error), title="Not deleted", severity="error")

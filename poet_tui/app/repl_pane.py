@@ -20,10 +20,11 @@ from textual.worker import get_current_worker
 from poet_tui.app import torch_threads
 from poet_tui.app.messages import CompletionFinished, ForwardWorkerFailures, ModelLoaded, TokensGenerated
 from poet_tui.app.modals import ModelPicker
-from poet_tui.app.sampling_form import SamplingForm, SettingsStandIn, describe
+from poet_tui.app.sampling_form import SamplingForm, describe
 from poet_tui.app.transcript import Exchange, Transcript
 from poet_tui.errors import PoetError
 from poet_tui.formatting import format_float, human_count
+from poet_tui.sampling_settings import SamplingSettings
 
 BATCH_SECONDS = 1 / 30  # the generating thread posts what it has about 30 times a second
 TEMPERATURE_STEP = 0.05
@@ -92,7 +93,7 @@ class ReplPane(ForwardWorkerFailures, Vertical):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.settings: Any = SettingsStandIn()
+        self.settings = SamplingSettings()
         self.loaded: Any = None
         self.exchanges: dict[int, Exchange] = {}
         self.next_exchange = 0
@@ -117,14 +118,6 @@ class ReplPane(ForwardWorkerFailures, Vertical):
     def focus_default(self) -> None:
         self.query_one(PromptInput).focus()
 
-    def engine_ready(self) -> None:
-        """torch is imported: the stand-in settings become the engine's own SamplingSettings."""
-        from poet_tui.sample import SamplingSettings
-
-        if not isinstance(self.settings, SamplingSettings):
-            self.settings = SamplingSettings(**vars(self.settings))
-            self.settings_changed()
-
     # ----- the model -----
     def open_model(self, name_or_path: str) -> None:
         self.action_stop()
@@ -134,7 +127,7 @@ class ReplPane(ForwardWorkerFailures, Vertical):
     @work(thread=True, exclusive=True, group="load-model", exit_on_error=False)
     def load_model(self, name_or_path: str) -> None:
         from poet_tui.generation import load_for_generation
-        from poet_tui.sample import SamplingSettings, complete
+        from poet_tui.sample import complete
 
         torch_threads.use_one_thread()
         try:
@@ -146,7 +139,6 @@ class ReplPane(ForwardWorkerFailures, Vertical):
             raise
 
     def on_model_loaded(self, message: ModelLoaded) -> None:
-        self.engine_ready()
         if message.loaded is not None and message.loaded is not self.loaded:
             self.loaded = message.loaded
             transcript = self.query_one(Transcript)

@@ -1,5 +1,5 @@
-"""The REPL's sampling settings: a stand-in until torch is loaded, their one-line description, and the small
-form (F6) that edits top-k, top-p, seed, temperature, length and the poem stop by typing."""
+"""The REPL's sampling settings: their one-line description, and the small form (F6) that edits top-k, top-p,
+seed, temperature, length and the poem stop by typing."""
 
 from __future__ import annotations
 
@@ -14,19 +14,6 @@ from textual.widgets import Checkbox, Input, Label
 from poet_tui.errors import PoetError
 
 FIELDS = (("temperature", "temp"), ("max_tokens", "length"), ("top_k", "top-k"), ("top_p", "top-p"), ("seed", "seed"))
-
-
-class SettingsStandIn:
-    """`poet_tui.sample.SamplingSettings`'s fields and defaults, without importing torch (sample.py does).
-    The REPL swaps in the real object as soon as the engine is loaded."""
-
-    def __init__(self) -> None:
-        self.temperature = 0.8
-        self.top_k = 0
-        self.top_p = 1.0
-        self.max_tokens = 200
-        self.seed: int | None = None
-        self.stop_at_end_of_poem = True
 
 
 def describe(settings: Any) -> str:

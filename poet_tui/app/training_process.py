@@ -16,6 +16,7 @@ from typing import IO, Any
 
 from poet_tui.cli.train_command import child_command
 from poet_tui.events import parse_event_line
+from poet_tui.processes import process_alive
 
 # Reads the given pipe descriptors until each reaches end of file (they are non-blocking: asyncio set them so).
 DRAIN = """
@@ -34,22 +35,9 @@ FOLLOW_INTERVAL_S = 0.25
 READ_LIMIT = 1 << 22  # a start event carries the whole config; samples can be long lines too
 
 
-def process_alive(pid: int) -> bool:
-    """True while the process runs (or is stopped); a zombie, dead but not yet reaped, counts as gone."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return True  # no /proc (macOS): signal 0 is all there is
-
-
 class TrainingSource:
-    """A training process the app can watch and signal: pause (SIGSTOP), continue, stop (SIGINT)."""
+    """A training process the app can watch and signal: pause (SIGTSTP: the child stops itself and leaves the
+    pause out of its clock, see pausing.py), continue (SIGCONT), stop (SIGINT)."""
 
     def __init__(self) -> None:
         self.paused = False
@@ -70,7 +58,7 @@ class TrainingSource:
                 os.kill(self.pid, signal_number)
 
     def pause(self) -> None:
-        self.send(signal.SIGSTOP)
+        self.send(signal.SIGTSTP)
         self.paused = True
 
     def resume(self) -> None:

@@ -10,6 +10,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from poet_tui.checkpoint import remove_checkpoint
 from poet_tui.cli.main import EXIT_OK
 from poet_tui.cli.output import cli_console
 from poet_tui.errors import PoetError
@@ -110,7 +111,6 @@ def remove_one_checkpoint(store: RunStore, name: str, yes: bool, console: Consol
     if not yes and not confirm(f"Delete checkpoint {files.stem} of run {run.id}?"):
         console.print("kept.")
         return EXIT_OK
-    for path in (files.metadata, files.weights, files.training_state):
-        path.unlink(missing_ok=True)
+    remove_checkpoint(files)
     console.print(f"deleted checkpoint {files.stem} of run {run.id}")
     return EXIT_OK

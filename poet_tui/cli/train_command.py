@@ -95,21 +95,24 @@ class StopRequest:
 
 def train_in_process(arguments: argparse.Namespace) -> int:
     """The `--jsonl` path: the real training, events on stdout and in the run's metrics.jsonl."""
-    from poet_tui.events import print_event
+    from poet_tui.events import StdoutEvents
+    from poet_tui.pausing import clock
     from poet_tui.runs import RunStore
     from poet_tui.train import resume, train
 
     stop = StopRequest()
     stop.install()
+    clock.install()
+    stdout_events = StdoutEvents()
     if arguments.resume:
         overrides = {
             FLAG_FIELDS[flag][1]: getattr(arguments, flag)
             for flag in BUDGET_FLAGS
             if getattr(arguments, flag, None) is not None
         }
-        reason = resume(RunStore().get(arguments.resume), print_event, stop, overrides)
+        reason = resume(RunStore().get(arguments.resume), stdout_events, stop, overrides)
     else:
-        _, reason = train(config_from_arguments(arguments), print_event, stop)
+        _, reason = train(config_from_arguments(arguments), stdout_events, stop)
     return EXIT_INTERRUPTED if reason == "stopped" else EXIT_OK
 
 

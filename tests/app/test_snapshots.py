@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from textual.pilot import Pilot
+from textual.widgets import Input
 
 from poet_tui.app.app import PoetApp
 
@@ -15,9 +16,17 @@ from .conftest import FIXED_RUN, settle, wait_until
 SIZE = (120, 40)
 
 
+def still_cursors(pilot: Pilot[Any]) -> None:
+    """A blinking cursor is on or off depending on the moment the screenshot is taken: hold it still."""
+    for text_input in pilot.app.query(Input):
+        text_input.cursor_blink = False
+
+
 async def show(pilot: Pilot[Any], key: str) -> None:
     await settle(pilot)
     await pilot.press(key)
+    await settle(pilot)
+    still_cursors(pilot)
     await settle(pilot)
 
 
@@ -35,6 +44,8 @@ def test_checkpoints_pane(fixed_home: Path, snap_compare: Any) -> None:
         pane = pilot.app.query_one("#checkpoints-pane")
         await wait_until(pilot, lambda: pane.detail_run == FIXED_RUN)
         await pilot.pause(0.5)  # the plot redraws on its timer
+        still_cursors(pilot)
+        await settle(pilot)
 
     assert snap_compare(PoetApp(), terminal_size=SIZE, run_before=run_before)
 
@@ -47,6 +58,8 @@ def test_repl_pane(fixed_home: Path, snap_compare: Any) -> None:
         await pilot.press("f6")
         pilot.app.query_one("#prompt").focus()
         await pilot.press(*"Shall I compare thee")
+        still_cursors(pilot)
+        await settle(pilot)
 
     assert snap_compare(PoetApp(checkpoint=FIXED_RUN), terminal_size=SIZE, run_before=run_before)
 
