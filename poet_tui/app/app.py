@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import TabbedContent, TabPane, Tabs
@@ -33,6 +33,9 @@ from poet_tui.app.train_pane import TrainPane
 from poet_tui.errors import PoetError
 
 PANES = ("corpus", "train", "checkpoints", "repl")
+
+
+NARROW_WIDTH = 90
 
 
 class PoetApp(App[None]):
@@ -67,7 +70,12 @@ class PoetApp(App[None]):
                 yield ReplPane(id="repl-pane")
         yield KeyFooter()
 
+    def on_resize(self, event: events.Resize) -> None:
+        """Below NARROW_WIDTH columns the two-column panes stack their columns and scroll (poet.tcss)."""
+        self.set_class(event.size.width < NARROW_WIDTH, "-narrow")
+
     def on_mount(self) -> None:
+        self.set_class(self.size.width < NARROW_WIDTH, "-narrow")
         # F2-F5 switch panes; keeping focus out of the tab strip keeps each pane's keys in the footer.
         self.query_one(TabbedContent).query_one(Tabs).can_focus = False
         self.pane(self.current_pane).focus_default()

@@ -334,3 +334,24 @@ def test_the_transcript_keeps_up_with_a_fast_model(fixed_home: Path) -> None:
         assert speed >= 1000, exchange.footer
 
     run_app(app, script)
+
+
+def test_a_60_by_20_terminal_stacks_the_columns_instead_of_squeezing_them(fixed_home: Path) -> None:
+    """Issue 5: the app stays usable in a 60×20 terminal; at 120 columns the columns stand side by side."""
+
+    async def main() -> None:
+        app = PoetApp(load_engine=False)
+        async with app.run_test(size=(60, 20)) as pilot:
+            await pilot.pause()
+            assert app.has_class("-narrow")
+            stats = app.query_one("#corpus-stats")
+            assert stats.size.width >= 50  # full width below the table, not a sliver beside it
+            await pilot.press("f3")
+            await pilot.pause()
+            assert app.query_one("#train-live").size.width >= 50
+            await pilot.resize_terminal(120, 40)
+            await pilot.pause()
+            assert not app.has_class("-narrow")
+            assert app.query_one("#train-live").region.x > app.query_one("#train-left").region.x
+
+    asyncio.run(main())
