@@ -1,6 +1,6 @@
 """Time from spawning `poet` in a pseudo-terminal (120×40) until its first frame reaches the terminal.
 
-Not a test (timings depend on the machine): `python tests/app/measure_first_frame.py [RUNS]`. The first frame is
+Not a test (timings depend on the machine): `python benchmarks/first_frame.py [RUNS]`. The first frame is
 the first moment the terminal has received both the corpus table's title and its first row."""
 
 from __future__ import annotations
