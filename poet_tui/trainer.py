@@ -15,12 +15,13 @@ import torch.nn.functional as functional
 
 from poet_tui import pausing
 from poet_tui.checkpoint import CheckpointFiles, load_model, read_metadata, read_tensor_file, save_checkpoint
-from poet_tui.config import RunConfig, save_run_config
-from poet_tui.data import BatchPosition, RandomWindows, StatefulBatches, evaluation_threads
+from poet_tui.config import RunConfig
+from poet_tui.data import RandomWindows, StatefulBatches, evaluation_threads
 from poet_tui.device import memory_snapshot, resolve_device, use_bf16
 from poet_tui.errors import PoetError
 from poet_tui.events import EventLog
 from poet_tui.model import RNNLanguageModel, RNNState, detach_state
+from poet_tui.recovery import recover_from_out_of_memory, roll_back
 from poet_tui.runs import Run
 from poet_tui.sample import SamplingSettings, complete
 from poet_tui.schedule import PlateauState, learning_rate, training_progress
@@ -37,7 +38,6 @@ if TYPE_CHECKING:
     from poet_tui.train import PreparedData
 
 EVALUATION_THREADS = 64
-MAX_ROLLBACKS = 3
 OUT_OF_MEMORY_ERRORS = (torch.OutOfMemoryError, MemoryError)
 
 
@@ -344,7 +344,7 @@ class Trainer:
             try:
                 self.train_step()
             except OUT_OF_MEMORY_ERRORS:
-                self.recover_from_out_of_memory()
+                recover_from_out_of_memory(self)
                 continue
             if self.guarded(self.after_step):
                 return "early_stop"
@@ -371,64 +371,8 @@ class Trainer:
         try:
             return bool(action())
         except NonFiniteLoss:
-            self.roll_back()
+            roll_back(self)
             return False
-
-    # ----- recovery -----
-    def roll_back(self) -> None:
-        """NaN/Inf: return to the last good checkpoint with half the learning rate; give up after 3 times."""
-        bad_step = self.progress.step
-        files = self.run.checkpoint("latest")
-        rollbacks, scale = self.progress.rollbacks + 1, self.progress.lr_scale / 2
-        if rollbacks > MAX_ROLLBACKS or files is None:
-            kept = f"the last good checkpoint (step {self.last_saved_step}) is kept" if files else "nothing was saved"
-            raise PoetError(
-                f"the loss became NaN or infinite at step {bad_step} even after {MAX_ROLLBACKS} rollbacks with a "
-                f"halved learning rate; {kept}. Try a lower --lr or a --grad-clip."
-            )
-        elapsed = self.elapsed()
-        self.restore(files)
-        self.previous_elapsed = elapsed - (time.monotonic() - self.start_time) + pausing.clock.paused_seconds
-        self.progress.rollbacks, self.progress.lr_scale = rollbacks, scale
-        self.base_tokens_per_s_mark = (time.perf_counter() - pausing.clock.paused_seconds, self.progress.tokens)
-        self.events.emit(
-            "notice",
-            kind="nan_rollback",
-            step=bad_step,
-            message=(
-                f"the loss became NaN or infinite by step {bad_step}; rolled back to step {self.progress.step} "
-                f"and scaled the learning rate by {scale:g} (rollback {rollbacks} of {MAX_ROLLBACKS})"
-            ),
-        )
-
-    def recover_from_out_of_memory(self) -> None:
-        """Halve the batch and go on from the same point of the epoch; save the new size so a resume agrees."""
-        old_size = self.training.batch_size
-        new_size = old_size // 2
-        self.optimizer.zero_grad(set_to_none=True)
-        self.rnn_state = None
-        if self.device.type == "cuda":
-            torch.cuda.empty_cache()
-        if new_size < 1:
-            raise PoetError("out of memory even with batch size 1; use a smaller model (--hidden, --layers) or --bptt.")
-        self.training.batch_size = new_size
-        if isinstance(self.batches, StatefulBatches):
-            position = self.batches.position
-            fraction = position.offset / self.batches.thread_length
-            self.batches = StatefulBatches(self.data.train_stream, new_size, self.training.bptt, self.device)
-            self.batches.position = BatchPosition(position.epoch, int(fraction * self.batches.thread_length))
-        else:
-            self.batches.batch_size = new_size
-        save_run_config(self.config, self.run.config_path)
-        self.events.emit(
-            "notice",
-            kind="out_of_memory",
-            step=self.progress.step,
-            batch_size=new_size,
-            message=f"out of memory at batch size {old_size}; halved it to {new_size} and retried the step",
-        )
-        if self.loss_is_finite():
-            self.checkpoint("latest", "latest", None, None, with_state=True)
 
 
 def bits_per_character(total_nats: float, characters: int) -> float:
