@@ -6,6 +6,14 @@ import os
 from pathlib import Path
 
 
+def process_state(pid: int) -> str | None:
+    """The kernel's one-letter state (R running, S sleeping, T stopped, Z zombie…), or None where /proc can't say."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return None
+
+
 def process_alive(pid: int) -> bool:
     """True while the process runs (or is paused); a zombie, dead but not yet reaped, counts as gone."""
     try:
@@ -14,10 +22,7 @@ def process_alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return True  # no /proc (macOS): signal 0 is all there is
+    return process_state(pid) != "Z"  # without /proc (macOS) signal 0 is all there is
 
 
 def looks_like_poet(pid: int) -> bool:

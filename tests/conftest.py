@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import random
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -84,3 +87,18 @@ def tiny_config(corpus: Path | str, kind: str = "char", **training: object) -> R
         model=ModelConfig(vocab_size=0, embedding_size=16, hidden_size=24, num_layers=2, dropout=0.1),
         training=TrainingConfig(**values),  # type: ignore[arg-type]
     )
+
+
+def spawn_training(*arguments: str, **popen: object) -> subprocess.Popen[str]:
+    """`poet train ARGUMENTS --jsonl` as a child process whose stdout the test reads line by line."""
+    command = [sys.executable, "-m", "poet_tui", "train", *arguments, "--jsonl"]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, text=True, **popen)  # type: ignore[call-overload]
+
+
+def read_until_first_step(process: subprocess.Popen[str]) -> None:
+    """Past start-up: the child is inside the training loop once its first step event arrives."""
+    assert process.stdout is not None
+    for line in process.stdout:
+        if json.loads(line)["event"] == "step":
+            return
+    raise AssertionError("the training child ended before its first step")

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import read_until_first_step, spawn_training
+
 TINY_FLAGS = [
     "--tokenizer", "char", "--embedding", "16", "--hidden", "24", "--layers", "1", "--batch-size", "4",
     "--bptt", "16", "--eval-every", "5", "--log-every", "1", "--sample-length", "10", "--device", "cpu",
@@ -149,15 +151,9 @@ def test_corpora_and_checkpoints_commands(trained_run: str, tiny_corpus: Path) -
 
 
 def test_ctrl_c_saves_a_checkpoint_and_exits_130(tiny_corpus: Path, poet_home: Path) -> None:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "poet_tui", "train", "--corpus", str(tiny_corpus), *TINY_FLAGS,
-         "--max-steps", "100000", "--jsonl"],
-        stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
+    process = spawn_training("--corpus", str(tiny_corpus), *TINY_FLAGS, "--max-steps", "100000")
+    read_until_first_step(process)
     assert process.stdout is not None
-    for line in process.stdout:
-        if json.loads(line)["event"] == "step":
-            break
     process.send_signal(signal.SIGINT)
     remaining = [json.loads(line) for line in process.stdout]
     assert process.wait(timeout=60) == 130

@@ -25,11 +25,12 @@ from poet_tui.errors import PoetError
 from poet_tui.events import EventLog, read_events
 from poet_tui.generation import load_for_generation
 from poet_tui.model import ModelConfig, RNNLanguageModel
+from poet_tui.processes import process_state
 from poet_tui.runs import RunStore
 from poet_tui.sample import CompletionStats, SamplingSettings, complete, stream_completion
 from poet_tui.schedule import PlateauState, learning_rate
 from poet_tui.train import resume, train
-from tests.conftest import tiny_config
+from tests.conftest import read_until_first_step, spawn_training, tiny_config
 
 CHECKPOINT_INTERVAL = 3
 
@@ -265,19 +266,15 @@ def test_a_training_child_whose_reader_goes_away_keeps_training(tiny_corpus: Pat
 
 
 def test_time_spent_paused_is_not_charged_to_the_run(tiny_corpus: Path) -> None:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "poet_tui", "train", "--corpus", str(tiny_corpus), "--embedding", "16", "--hidden",
-         "24", "--batch-size", "4", "--bptt", "16", "--log-every", "1", "--max-steps", "60", "--device", "cpu",
-         "--jsonl"],
-        stdout=subprocess.PIPE, text=True,
+    process = spawn_training(
+        "--corpus", str(tiny_corpus), "--embedding", "16", "--hidden", "24", "--batch-size", "4", "--bptt", "16",
+        "--log-every", "1", "--max-steps", "60", "--device", "cpu",
     )  # fmt: skip
+    read_until_first_step(process)
     assert process.stdout is not None
-    for line in process.stdout:
-        if json.loads(line)["event"] == "step":
-            break
     process.send_signal(signal.SIGTSTP)
     time.sleep(0.5)
-    assert Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "T"  # really stopped
+    assert process_state(process.pid) == "T"  # really stopped
     time.sleep(2.5)
     process.send_signal(signal.SIGCONT)
     steps = [event for event in map(json.loads, process.stdout) if event["event"] == "step"]
@@ -290,7 +287,7 @@ def test_time_spent_paused_is_not_charged_to_the_run(tiny_corpus: Path) -> None:
 def test_a_stale_pid_file_does_not_make_a_run_look_alive(tiny_corpus: Path) -> None:
     run, _ = train(tiny_config(tiny_corpus, max_steps=2, eval_every_steps=2))
     finished = subprocess.Popen([sys.executable, "-c", "pass"])
-    while Path(f"/proc/{finished.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
+    while process_state(finished.pid) != "Z":
         time.sleep(0.05)  # exited but not reaped yet: a zombie
     run.pid_path.write_text(str(finished.pid))
     assert run.training_pid() is None and run.status() == "done"

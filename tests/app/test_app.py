@@ -21,6 +21,7 @@ from poet_tui.app.live_widgets import LossPlot
 from poet_tui.app.repl_pane import ReplPane
 from poet_tui.app.train_pane import TrainPane
 from poet_tui.app.training_process import ChildTraining, process_alive
+from poet_tui.processes import process_state
 
 from .conftest import FIXED_RUN, wait_until
 
@@ -271,7 +272,7 @@ def test_pause_quit_leaving_it_running_reattach_stop_and_resume(poet_home: Path)
         children.append(train.source.process)  # type: ignore[attr-defined]
         await pilot.press("ctrl+p")
         assert train.source.paused
-        assert Path(f"/proc/{pids[0]}/stat").read_text().split(") ")[1][0] == "T"
+        assert process_state(pids[0]) == "T"
         await pilot.press("ctrl+p")
         assert not train.source.paused
         # Quit: the app asks; "Leave it running" (one to the left of "Don't quit").
