@@ -137,14 +137,15 @@ def settle_pending_files(files: CheckpointFiles) -> None:
 
     Only the writer of a run calls this (when training starts or resumes), so readers never race it.
     """
+    waiting = [path for path in (files.weights, files.training_state) if pending(path).exists()]
+    if not waiting:
+        return
     try:
         step = int(read_metadata(files)["step"])
     except PoetError:
         step = None
-    for path in (files.weights, files.training_state):
+    for path in waiting:
         candidate = pending(path)
-        if not candidate.exists():
-            continue
         if step is not None and tensor_file_step(candidate) == step:
             os.replace(candidate, path)
         else:
@@ -232,6 +233,17 @@ def settle_checkpoint_directory(directory: Path) -> None:
     for orphan in directory.glob("*.pending"):
         if CheckpointFiles.from_path(Path(str(orphan).removesuffix(".pending"))).stem not in stems:
             orphan.unlink(missing_ok=True)
+
+
+def require_matching_vocabulary(
+    files: CheckpointFiles, model_vocabulary: int, tokenizer_vocabulary: int, run_id: str
+) -> None:
+    """Weights and the run's tokenizer must agree on the vocabulary, or the checkpoint came from another run."""
+    if model_vocabulary != tokenizer_vocabulary:
+        raise PoetError(
+            f"{files.weights} has a vocabulary of {model_vocabulary} but run {run_id}'s tokenizer has "
+            f"{tokenizer_vocabulary}; the checkpoint does not belong to this run."
+        )
 
 
 def list_checkpoints(directory: Path) -> list[CheckpointFiles]:

@@ -152,8 +152,9 @@ def add_corpus(path: Path, name: str | None = None) -> CorpusEntry:
 
 
 def remove_corpus(name: str) -> None:
-    entries = [entry for entry in user_corpora() if entry.name != name]
-    if len(entries) == len(user_corpora()):
+    registered = user_corpora()
+    entries = [entry for entry in registered if entry.name != name]
+    if len(entries) == len(registered):
         raise PoetError(f"no registered corpus named '{name}'; `poet corpora list` shows them.")
     write_registry(entries)
 

@@ -17,6 +17,17 @@ class BatchPosition:
     offset: int = 0
 
 
+def require_one_batch(token_count: int, batch_size: int, bptt: int) -> None:
+    """Refuse a training stream too short for one batch of `batch_size` threads of `bptt` + 1 tokens."""
+    needed = batch_size * (bptt + 1)
+    if token_count < needed:
+        raise PoetError(
+            f"the training text has {token_count} tokens, fewer than one batch needs "
+            f"(batch size {batch_size} × (bptt {bptt} + 1) = {needed}); lower --batch-size or --bptt, "
+            "or use a bigger corpus."
+        )
+
+
 class StatefulBatches:
     """The stream cut into `batch_size` parallel threads read left to right, `bptt` tokens at a time.
 
@@ -25,13 +36,7 @@ class StatefulBatches:
     """
 
     def __init__(self, stream: torch.Tensor, batch_size: int, bptt: int, device: torch.device | str) -> None:
-        needed = batch_size * (bptt + 1)
-        if stream.numel() < needed:
-            raise PoetError(
-                f"the training text has {stream.numel()} tokens, fewer than one batch needs "
-                f"(batch size {batch_size} × (bptt {bptt} + 1) = {needed}); lower --batch-size or --bptt, "
-                "or use a bigger corpus."
-            )
+        require_one_batch(stream.numel(), batch_size, bptt)
         self.batch_size = batch_size
         self.bptt = bptt
         self.thread_length = (stream.numel() - 1) // batch_size

@@ -37,7 +37,7 @@ class EventLog:
     def attach(self, path: Path) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
-        ends_torn = path.exists() and path.stat().st_size > 0 and not path.read_bytes().endswith(b"\n")
+        ends_torn = path.exists() and path.stat().st_size > 0 and last_byte(path) != b"\n"
         self.file = open(path, "a", encoding="utf-8")  # noqa: SIM115 - lives as long as the run
         if ends_torn:
             # A killed writer left half a line; end it so our first event starts a line of its own.
@@ -64,6 +64,12 @@ class EventLog:
         if self.file is not None:
             self.file.close()
             self.file = None
+
+
+def last_byte(path: Path) -> bytes:
+    with open(path, "rb") as file:
+        file.seek(-1, os.SEEK_END)
+        return file.read(1)
 
 
 class StdoutEvents:

@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from poet_tui.checkpoint import CheckpointFiles, load_model
+from poet_tui.checkpoint import CheckpointFiles, load_model, require_matching_vocabulary
 from poet_tui.device import resolve_device
-from poet_tui.errors import PoetError
 from poet_tui.model import RNNLanguageModel
 from poet_tui.runs import Run, RunStore
 from poet_tui.tokenizers import Tokenizer, load_tokenizer
@@ -30,10 +29,6 @@ def load_for_generation(name_or_path: str, device: str = "auto", store: RunStore
     run, files = (store or RunStore()).resolve_model(name_or_path)
     tokenizer = load_tokenizer(run.directory)
     model, metadata = load_model(files, resolve_device(device))
-    if model.config.vocab_size != tokenizer.vocab_size:
-        raise PoetError(
-            f"{files.weights} has a vocabulary of {model.config.vocab_size} but run {run.id}'s tokenizer has "
-            f"{tokenizer.vocab_size}; the checkpoint does not belong to this run."
-        )
+    require_matching_vocabulary(files, model.config.vocab_size, tokenizer.vocab_size, run.id)
     model.eval()
     return LoadedModel(run, files, model, tokenizer, metadata)

@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from poet_tui.config import RunConfig
+from poet_tui.config import RunConfig, TrainingConfig
 from poet_tui.schedule import training_progress
 
 
@@ -16,6 +16,7 @@ class RunProgress:
     device: str = ""
     params: int = 0
     config: dict[str, Any] = field(default_factory=dict)
+    training: TrainingConfig | None = None  # parsed from `config` once, for the budget fraction and ETA
     step: int = 0
     epoch: float = 0.0
     tokens: int = 0
@@ -39,6 +40,7 @@ class RunProgress:
         kind = event.get("event")
         if kind == "start":
             self.run = event.get("run", "")
+            self.training = RunConfig.from_dict(event["config"]).training if event.get("config") else None
             self.device = event.get("device", "")
             self.params = event.get("params", 0)
             self.config = event.get("config", {})
@@ -74,10 +76,9 @@ class RunProgress:
     @property
     def fraction(self) -> float | None:
         """How far through its budget the run is, from the config in its start event."""
-        if not self.config:
+        if self.training is None:
             return None
-        training = RunConfig.from_dict(self.config).training
-        return training_progress(training, self.step, self.epoch, self.elapsed_s)
+        return training_progress(self.training, self.step, self.epoch, self.elapsed_s)
 
     def eta_seconds(self) -> float | None:
         fraction = self.fraction

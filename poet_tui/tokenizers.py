@@ -94,10 +94,11 @@ class VocabularyTokenizer:
     def encode(self, text: str) -> list[int]:
         pieces = self.split(text)
         if self.unknown_id is None:
-            missing = self.unknown_symbols(text)
-            if missing:
-                raise PoetError(f"the text has characters this model never saw: {describe_symbols(missing)}.")
-            return [self.index[piece] for piece in pieces]
+            try:
+                return [self.index[piece] for piece in pieces]
+            except KeyError:
+                missing = self.unknown_symbols(text)
+                raise PoetError(f"the text has characters this model never saw: {describe_symbols(missing)}.") from None
         return [self.index.get(piece, self.unknown_for(piece)) for piece in pieces]
 
     def unknown_for(self, piece: str) -> int | None:

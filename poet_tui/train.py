@@ -17,9 +17,9 @@ import torch
 from poet_tui.atomic import atomic_write_text
 from poet_tui.checkpoint import CheckpointFiles, settle_checkpoint_directory
 from poet_tui.config import RunConfig, save_run_config
-from poet_tui.corpus import Corpus, split_documents
+from poet_tui.corpus import Corpus, guess_language, split_documents
 from poet_tui.corpus_registry import find_corpus, resolve_corpus
-from poet_tui.data import StatefulBatches
+from poet_tui.data import require_one_batch
 from poet_tui.device import device_label, probe_batch_size, resolve_device, use_bf16
 from poet_tui.errors import PoetError
 from poet_tui.events import EventLog
@@ -33,7 +33,6 @@ from poet_tui.tokenizers import (
 )
 from poet_tui.trainer import Trainer
 
-EVALUATION_THREADS = 64
 DEFAULT_MAX_MINUTES = 10.0
 
 
@@ -66,7 +65,7 @@ def prepare_data(config: RunConfig, corpus: Corpus, tokenizer: Tokenizer | None 
             vocab_size=config.tokenizer.vocab_size,
             min_count=config.tokenizer.min_count,
             spm_model_type=config.tokenizer.spm_model,
-            language=corpus.stats().language,
+            language=guess_language(corpus.documents),
         )
     return PreparedData(
         corpus=corpus,
@@ -118,7 +117,7 @@ def train(
         config.model.vocab_size = data.tokenizer.vocab_size
         batch_notice = choose_batch_size(config, data) if config.training.auto_batch_size else None
         # Refuse a corpus smaller than one batch before anything is written.
-        StatefulBatches(data.train_stream, config.training.batch_size, config.training.bptt, "cpu")
+        require_one_batch(data.train_stream.numel(), config.training.batch_size, config.training.bptt)
         run = (store or RunStore()).create(config, corpus.name)
     except PoetError as error:
         events.emit("error", message=str(error))

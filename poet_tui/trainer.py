@@ -14,7 +14,14 @@ import torch
 import torch.nn.functional as functional
 
 from poet_tui import pausing
-from poet_tui.checkpoint import CheckpointFiles, load_model, read_metadata, read_tensor_file, save_checkpoint
+from poet_tui.checkpoint import (
+    CheckpointFiles,
+    load_model,
+    read_metadata,
+    read_tensor_file,
+    require_matching_vocabulary,
+    save_checkpoint,
+)
 from poet_tui.config import RunConfig
 from poet_tui.data import RandomWindows, StatefulBatches, evaluation_threads
 from poet_tui.device import memory_snapshot, resolve_device, use_bf16
@@ -115,6 +122,7 @@ class Trainer:
             self.batches = StatefulBatches(data.train_stream, self.training.batch_size, self.training.bptt, self.device)
         inputs, targets, mask = evaluation_threads(data.validation_stream, EVALUATION_THREADS)
         self.validation = (inputs.to(self.device), targets.to(self.device), mask.to(self.device))
+        self.validation_predicted = int(mask.sum())
         self.progress = Progress()
         self.rnn_state: RNNState | None = None
         self.loss_sum = torch.zeros((), device=self.device)
@@ -129,11 +137,7 @@ class Trainer:
         if not metadata.get("has_training_state"):
             raise PoetError(f"{files.metadata} has no training state to resume from; resume from 'latest'.")
         model, _ = load_model(files, self.device)
-        if model.config.vocab_size != self.data.tokenizer.vocab_size:
-            raise PoetError(
-                f"the checkpoint's vocabulary ({model.config.vocab_size}) does not match the run's tokenizer "
-                f"({self.data.tokenizer.vocab_size}); it belongs to another run."
-            )
+        require_matching_vocabulary(files, model.config.vocab_size, self.data.tokenizer.vocab_size, self.run.id)
         self.model.load_state_dict(model.state_dict())
         tensors = read_tensor_file(files.training_state, metadata["step"])
         restore_optimizer(self.optimizer, tensors, metadata["training"]["optimizer_groups"])
@@ -238,8 +242,7 @@ class Trainer:
             total += (losses * mask[:, start : start + window].reshape(-1)).sum().double()
         self.model.train()
         total_nats = float(total.item())
-        predicted = int(mask.sum().item())
-        return total_nats / predicted, bits_per_character(total_nats, self.data.validation_characters)
+        return total_nats / self.validation_predicted, bits_per_character(total_nats, self.data.validation_characters)
 
     def checkpoint(
         self, stem: str, kind: str, validation_loss: float | None, validation_bpc: float | None, with_state: bool

@@ -102,3 +102,8 @@ def read_until_first_step(process: subprocess.Popen[str]) -> None:
         if json.loads(line)["event"] == "step":
             return
     raise AssertionError("the training child ended before its first step")
+
+
+def events_of(run: object, kind: str) -> list[dict]:
+    """The events of one kind a run wrote to its metrics.jsonl."""
+    return [event for event in run.events() if event["event"] == kind]  # type: ignore[attr-defined]

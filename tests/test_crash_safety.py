@@ -30,13 +30,9 @@ from poet_tui.runs import RunStore
 from poet_tui.sample import CompletionStats, SamplingSettings, complete, stream_completion
 from poet_tui.schedule import PlateauState, learning_rate
 from poet_tui.train import resume, train
-from tests.conftest import read_until_first_step, spawn_training, tiny_config
+from tests.conftest import events_of, read_until_first_step, spawn_training, tiny_config
 
 CHECKPOINT_INTERVAL = 3
-
-
-def events_of(run, kind: str) -> list[dict]:
-    return [event for event in run.events() if event["event"] == kind]
 
 
 def test_kill_9_at_random_moments_never_loses_a_checkpoint(tiny_corpus: Path, poet_home: Path) -> None:

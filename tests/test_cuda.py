@@ -17,13 +17,9 @@ from poet_tui.generation import load_for_generation
 from poet_tui.runs import RunStore
 from poet_tui.sample import CompletionStats, SamplingSettings, stream_completion
 from poet_tui.train import train
-from tests.conftest import tiny_config
+from tests.conftest import events_of, tiny_config
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU (the device machine)")
-
-
-def events_of(run, kind: str) -> list[dict]:
-    return [event for event in run.events() if event["event"] == kind]
 
 
 def test_bf16_training_on_cuda_reports_torch_memory(tiny_corpus: Path) -> None:
