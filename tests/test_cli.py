@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -167,10 +166,9 @@ def test_ctrl_c_saves_a_checkpoint_and_exits_130(tiny_corpus: Path, poet_home: P
 
 
 def test_rich_display_mode_relays_errors_and_finishes(tiny_corpus: Path) -> None:
-    started = time.monotonic()
     result = poet("train", "--corpus", str(tiny_corpus), *TINY_FLAGS, "--max-steps", "6")
     assert result.returncode == 0, result.stderr
-    assert "best val loss" in result.stderr and time.monotonic() - started < 120
+    assert "best val loss" in result.stderr
 
 
 def test_batch_size_auto_picks_a_size_and_records_it(tiny_corpus: Path, poet_home: Path) -> None:

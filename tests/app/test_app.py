@@ -313,8 +313,9 @@ def test_pause_quit_leaving_it_running_reattach_stop_and_resume(poet_home: Path)
                 os.kill(pid, signal.SIGKILL)
 
 
-def test_the_transcript_keeps_up_with_a_fast_model(fixed_home: Path) -> None:
-    """3,000 tokens from the tiny model at well over 1,000 tokens/s, all of them shown, in bounded segments."""
+def test_a_long_completion_is_shown_whole_in_bounded_segments(fixed_home: Path) -> None:
+    """3,000 tokens, every one of them shown, in segments of bounded size so a batch redraws only the last one.
+    How fast the transcript shows them is a benchmark (benchmarks/transcript_speed.py), not a test."""
     from poet_tui.app.transcript import SEGMENT_CHARS
 
     app = RecordingApp(checkpoint=FIXED_RUN)
@@ -331,8 +332,6 @@ def test_the_transcript_keeps_up_with_a_fast_model(fixed_home: Path) -> None:
         assert shown.removeprefix("(a new poem)\n") == exchange.completion
         lengths = [len(text_of(segment)) for segment in exchange.query(".segment")]
         assert len(lengths) > 1 and lengths[0] >= SEGMENT_CHARS  # cut at a line end past SEGMENT_CHARS
-        speed = float(exchange.footer.split(" · ")[1].split()[0].replace(",", ""))
-        assert speed >= 1000, exchange.footer
 
     run_app(app, script)
 
