@@ -9,7 +9,7 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     "tiny-cpu": {
         "tokenizer": {"kind": "char"},
         "model": {"embedding_size": 64, "hidden_size": 256, "num_layers": 2, "dropout": 0.1},
-        "training": {"batch_size": 32, "bptt": 64, "learning_rate": 3e-3, "eval_every_steps": 100},
+        "training": {"batch_size": 32, "bptt": 32, "learning_rate": 8e-3, "eval_every_steps": 100},
     },
     # A char-rnn-sized model for a GPU: wide, batched, bf16.
     "char-gpu": {

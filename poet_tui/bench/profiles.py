@@ -86,9 +86,9 @@ PROFILES: dict[str, Profile] = {
         char_training={
             **COMMON_TRAINING,
             "batch_size": 32,
-            "bptt": 128,
-            "random_windows": True,
-            "learning_rate": 3e-3,
+            "bptt": 32,
+            "random_windows": False,  # stateful windows: 1.57 nats/char in 60 s, vs 2.05 with random 128-char ones
+            "learning_rate": 8e-3,
             "eval_every_seconds": 10.0,
         },
         char_seconds=CHAR_TARGET_SECONDS,
@@ -100,7 +100,6 @@ PROFILES: dict[str, Profile] = {
         reference=ReferenceSettings(epochs=REFERENCE_EPOCHS, max_seconds=60.0),
         ours_word_batch=64,
         ours_word_seconds=20.0,
-        quality_training={"random_windows": False},
     ),
     "gpu": Profile(
         name="gpu",
