@@ -65,7 +65,7 @@ async def measure(run: str, tokens: int, runs: int) -> list[dict[str, Any]]:
             results.append(
                 {
                     "tokens": int(shown),
-                    "sampler_tokens_per_s": float(exchange.footer.split(" · ")[1].split()[0].replace(",", "")),
+                    "sampler_tokens_per_s": repl.last_speed,
                     "shown_tokens_per_s": int(shown) / shown_seconds,
                     "batches": batches[-1],
                 }
