@@ -9,7 +9,15 @@ import torch
 
 from poet_tui.errors import PoetError
 from poet_tui.generation import load_for_generation
-from poet_tui.sample import CompletionStats, SamplingSettings, choose_next_token, complete, stream_completion
+from poet_tui.sample import (
+    POEM_SEPARATOR,
+    CompletionStats,
+    SamplingSettings,
+    choose_next_token,
+    complete,
+    prompt_token_ids,
+    stream_completion,
+)
 from poet_tui.train import train
 from tests.conftest import tiny_config
 
@@ -47,13 +55,27 @@ def test_streaming_yields_pieces_one_token_at_a_time(loaded) -> None:
 
 
 def test_length_and_temperature_changes_apply_mid_stream(loaded) -> None:
+    """Settings changed while a completion streams steer the tokens after the change: temperature 0 (greedy) from
+    the sixth token on must pick the model's most likely token at every step, whichever text the seed drew first;
+    the new length ends the stream. The logits are recomputed here in one pass over the whole text."""
+    model, tokenizer = loaded.model, loaded.tokenizer
+    assert not model.training  # dropout off: one pass gives the logits the stream saw
     settings = SamplingSettings(temperature=1.5, max_tokens=100, seed=0, stop_at_end_of_poem=False)
-    stream = stream_completion(loaded.model, loaded.tokenizer, "The", settings)
+    stream = stream_completion(model, tokenizer, "The", settings)
     first = [next(stream) for _ in range(5)]
     settings.max_tokens = 10
     settings.temperature = 0.0
     rest = list(stream)
-    assert len(first) + len(rest) == 10
+    assert len(first) == 5 and len(rest) == 5  # char tokenizer: one piece per token
+    pieces = first + rest
+    ids = [tokenizer.end_of_document_id if piece == POEM_SEPARATOR else tokenizer.encode(piece)[0] for piece in pieces]
+    prompt_ids = prompt_token_ids(tokenizer, "The")
+    with torch.no_grad():
+        logits, _ = model(torch.tensor([prompt_ids + ids[:-1]]))
+    predicting = logits[0, len(prompt_ids) - 1 :]  # row j: the logits that chose ids[j]
+    for j in range(len(first), len(ids)):
+        # Greedy: the top logit, up to the rounding that differs between the single-step path and this pass.
+        assert predicting[j, ids[j]] >= predicting[j].max() - 1e-4, (j, pieces)
 
 
 def test_prompt_state_is_carried_not_recomputed(loaded) -> None:

@@ -82,8 +82,15 @@ def char_quality(context: BenchContext, meter: MemoryMeter) -> dict[str, Any]:
     # "Within 60 s from the command's start": when this is the first case its clock starts with the process.
     clock = context.command_started if context.cases_done == 0 else time.monotonic()
     data = nanogpt_char_data(context.text)
-    budget_s = profile.char_seconds - profile.char_eval_margin_s
-    config = run_config(context, profile.char_model, {**profile.char_training, "max_minutes": budget_s / 60})
+    limit: dict[str, Any]
+    if profile.steps is not None:  # quick: a number of steps, evaluated every few, whatever the machine's speed
+        steps = profile.steps
+        limit = {"max_steps": steps.char_steps, "eval_every_steps": steps.char_eval_every, "eval_every_seconds": None}
+        budget = f"{steps.char_steps} steps"
+    else:
+        budget_s = profile.char_seconds - profile.char_eval_margin_s
+        limit, budget = {"max_minutes": budget_s / 60}, f"{budget_s:.1f} s"
+    config = run_config(context, profile.char_model, {**profile.char_training, **limit})
     trainer_class = type("CharQualityTrainer", (WindowedEvaluationTrainer,), {"windowed": profile.windows})
     record = train_with_engine(config, data, context.home, clock, trainer_class)
     meter.note_rss(record.largest_rss)
@@ -101,6 +108,7 @@ def char_quality(context: BenchContext, meter: MemoryMeter) -> dict[str, Any]:
             "validation_windows": profile.windows.windows,
             "vocab_size": data.tokenizer.vocab_size,
             "clock": "from the command's start" if clock == context.command_started else "from the case's start",
+            "budget": budget,
             "best_within_60s": min(in_budget) if in_budget else None,
             "kept_best_checkpoint_val": kept,
             "kept_best_is_best": kept is not None and best is not None and abs(kept - best.loss) < 1e-4,
@@ -218,13 +226,19 @@ def wlm_throughput(context: BenchContext, meter: MemoryMeter) -> dict[str, Any]:
     training = {"batch_size": profile.ours_word_batch, "bptt": settings.bptt, "max_steps": 10**9, "warmup_steps": 0}
     config = run_config(context, model, training, kind="word")
     config.model.vocab_size = data.tokenizer.vocab_size
-    run = RunStore(context.home / "runs").create(config, context.text.name)
+    run, lock = RunStore(context.home / "runs").create(config, context.text.name)
+    lock.release()  # the bench's own private store: nothing else trains there
     trainer = Trainer(config, run, data, EventLog(None), lambda: False, time.monotonic())
     for _ in range(3):  # cuDNN autotuning, allocator growth, first AdamW step
         trainer.train_step()
     float(trainer.loss_sum.item())
-    started, tokens_before = time.perf_counter(), trainer.progress.tokens
-    while time.perf_counter() - started < profile.ours_word_seconds:
+    started, tokens_before, steps_before = time.perf_counter(), trainer.progress.tokens, trainer.progress.step
+    timed_steps = profile.steps.throughput_steps if profile.steps is not None else None
+    while (
+        trainer.progress.step - steps_before < timed_steps
+        if timed_steps is not None
+        else time.perf_counter() - started < profile.ours_word_seconds
+    ):
         trainer.train_step()
     float(trainer.loss_sum.item())  # waits for the GPU
     seconds = time.perf_counter() - started
@@ -262,15 +276,23 @@ def wlm_quality(tokenizer: str) -> Callable[[BenchContext, MemoryMeter], dict[st
     def case(context: BenchContext, meter: MemoryMeter) -> dict[str, Any]:
         profile = context.profile
         data = word_language_model_data(context.text, tokenizer, spm_vocab_size=profile.spm_vocab_size)
-        budget, source = equal_wall_clock(context)
-        training = {**profile.char_training, **profile.quality_training, "max_minutes": budget / 60}
+        budget: float | None
+        if profile.steps is not None:  # quick: a number of steps, not a clock that a loaded machine would shrink
+            budget, source = None, f"{profile.steps.quality_steps} steps (quick profile)"
+            limit: dict[str, Any] = {"max_steps": profile.steps.quality_steps}
+        else:
+            budget, source = equal_wall_clock(context)
+            limit = {"max_minutes": budget / 60}
+        training = {**profile.char_training, **profile.quality_training, **limit}
         training["eval_every_seconds"] = None  # one evaluation, at the end of the budget
         config = run_config(context, profile.char_model, training, kind=tokenizer)
         record = train_with_engine(config, data, context.home, time.monotonic())
         meter.note_rss(record.largest_rss)
         best = record.best()
         nats_per_char = best.nats_per_char if best else None
-        if context.reference is not None:
+        if profile.steps is not None:  # the target is at equal wall clock: a step budget has nothing to compare
+            yardstick = None
+        elif context.reference is not None:
             yardstick = context.reference.validation_nats_per_char
         else:
             yardstick = REFERENCE_H100_NATS_PER_CHAR if context.on_h100_profile else None

@@ -107,13 +107,15 @@ def train_with_engine(
     """Create a run under `home` and train it with the engine's loop; `case_started` is a time.monotonic()."""
     config.validate()
     config.model.vocab_size = data.tokenizer.vocab_size
-    record = TrainingRecord(RunStore(home / "runs").create(config, data.corpus.name), case_started)
+    run, lock = RunStore(home / "runs").create(config, data.corpus.name)
+    record = TrainingRecord(run, case_started)
     events = EventLog(record.run.metrics_path, record.observe)
     try:
         record.trainer = trainer_class(config, record.run, data, events, lambda: False, case_started)
         record.reason = record.trainer.run_loop()
     finally:
         events.close()
+        lock.release()
     return record
 
 

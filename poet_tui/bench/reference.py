@@ -3,7 +3,7 @@
 This is the reference being compared with, not a second trainer for poet-tui's models: an embedding, dropout, a
 seq-first nn.LSTM, dropout, a tied decoder with log-softmax; plain SGD at lr 20 with gradient clipping 0.25, the
 learning rate divided by 4 after an epoch whose validation loss did not improve; batch 20, bptt 35, evaluation
-batch 10, fp32. Only the stopping rule is ours: `max_seconds` as well as `epochs`.
+batch 10, fp32. Only the stopping rule is ours: `max_seconds` or `max_batches` as well as `epochs`.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ class ReferenceSettings:
     clip: float = 0.25
     epochs: int = 6
     max_seconds: float | None = None
+    max_batches: int | None = None  # the quick profile's budget: the same work whatever the machine's load
     seed: int = 1111
 
 
@@ -99,7 +100,7 @@ def run_reference(data: PreparedData, device: torch.device, settings: ReferenceS
     learning_rate, best, tokens, train_seconds = settings.learning_rate, None, 0, 0.0
     validation_loss, epochs_done = math.inf, 0.0
     batches_per_epoch = len(range(0, train.shape[0] - 1, settings.bptt))
-    out_of_time = False
+    out_of_budget, batches = False, 0
     for _epoch in range(settings.epochs):
         model.train()
         hidden = initial_hidden(model, settings.batch_size)
@@ -116,8 +117,11 @@ def run_reference(data: PreparedData, device: torch.device, settings: ReferenceS
                 for parameter in model.parameters():
                     parameter.add_(parameter.grad, alpha=-learning_rate)
             tokens += length * settings.batch_size
-            if settings.max_seconds is not None and time.perf_counter() - started >= settings.max_seconds:
-                out_of_time = True
+            batches += 1
+            if (settings.max_seconds is not None and time.perf_counter() - started >= settings.max_seconds) or (
+                settings.max_batches is not None and batches >= settings.max_batches
+            ):
+                out_of_budget = True
                 epochs_done += (number + 1) / batches_per_epoch
                 break
         else:
@@ -130,7 +134,7 @@ def run_reference(data: PreparedData, device: torch.device, settings: ReferenceS
             best = validation_loss
         else:
             learning_rate /= 4.0
-        if out_of_time:
+        if out_of_budget:
             break
     nats_per_char = validation_loss * validation.numel() / data.validation_characters
     return ReferenceResult(

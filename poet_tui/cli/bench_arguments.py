@@ -12,7 +12,11 @@ CASES_HELP = (
 
 
 def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--quick", action="store_true", help="tiny sizes, ≤ 60 s on 2 CPU cores (what CI runs)")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="tiny sizes budgeted in steps, the same losses on any machine (what CI runs)",
+    )
     parser.add_argument(
         "--corpus", help="a text file or corpus name for every case (default: the bundled shakespeare-plays)"
     )

@@ -103,8 +103,9 @@ def no_gpu(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(poet_tui.device, "gpu_status", lambda index=0: None)
 
 
-async def wait_until(pilot: Pilot[None], condition: Callable[[], object], timeout: float = 30.0) -> None:
-    """Let the app run until `condition()` holds (workers, child processes); fail after `timeout` seconds."""
+async def wait_until(pilot: Pilot[None], condition: Callable[[], object], timeout: float = 60.0) -> None:
+    """Let the app run until `condition()` holds (workers, child processes); fail after `timeout` seconds, a
+    safety net against a hang only: a busy machine is slower, so the wait must never be what a test measures."""
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:

@@ -10,6 +10,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 
 from poet_tui.app.app import PoetApp
+from poet_tui.app.live_widgets import LossPlot
 
 from .conftest import FIXED_RUN, settle, wait_until
 
@@ -43,7 +44,8 @@ def test_checkpoints_pane(fixed_home: Path, snap_compare: Any) -> None:
         await show(pilot, "f4")
         pane = pilot.app.query_one("#checkpoints-pane")
         await wait_until(pilot, lambda: pane.detail_run == FIXED_RUN)
-        await pilot.pause(0.5)  # the plot redraws on its timer
+        plot = pane.query_one("#checkpoint-plot", LossPlot)
+        await wait_until(pilot, lambda: not plot.dirty and min(plot.plotted) > 0)  # it redraws on its own timer
         still_cursors(pilot)
         await settle(pilot)
 
