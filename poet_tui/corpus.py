@@ -1,39 +1,43 @@
-"""A corpus is a list of documents (poems); this module reads them from the formats people have.
+"""A corpus is a list of documents (poems); this module finds them in a file or folder and splits them.
 
 Formats: a .txt file (documents separated by two or more blank lines), a directory of .txt files, a fortune
 file (`%` lines between entries), a JSON list in the chinese-poetry layout (`title`, `author`, `paragraphs`),
-and the bundled `.jsonl` layout (`title`, `author`, `text`). Any of them may be gzip-compressed.
+and the bundled `.jsonl` layout (`title`, `author`, `text`). Any of them may be gzip-compressed. Reading within
+bounds is corpus_reading.py; the formats are corpus_formats.py.
 """
 
 from __future__ import annotations
 
-import gzip
-import json
+import os
 import random
-import re
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from poet_tui.corpus_formats import (
+    Document,
+    looks_like_fortune_file,
+    parse_json_poems,
+    parse_jsonl_poems,
+    split_fortunes,
+    split_plain_text,
+)
+from poet_tui.corpus_reading import (
+    MAX_CORPUS_BYTES,
+    ReadBudget,
+    expand_user_path,
+    read_text_file,
+    regular_file_size,
+    shown,
+)
 from poet_tui.errors import PoetError
+from poet_tui.safe_files import describe_os_error
 
-# A corpus bigger than this is refused rather than read into memory whole.
-MAX_CORPUS_BYTES = 256 * 1024 * 1024
+__all__ = ["MAX_CORPUS_BYTES", "Corpus", "Document", "Split", "load_documents", "read_text_file", "split_documents"]
+
+CORPUS_SUFFIXES = (".txt", ".json", ".jsonl")
 # Below this many documents a document-level split is meaningless; split the text by characters instead.
 MIN_DOCUMENTS_FOR_DOCUMENT_SPLIT = 10
-
-ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-DOCUMENT_SEPARATOR = re.compile(r"\n[ \t]*\n(?:[ \t]*\n)+")
-
-
-@dataclass(frozen=True)
-class Document:
-    """One poem (or play, or stanza): its body text, with title and author kept apart from it."""
-
-    text: str
-    title: str = ""
-    author: str = ""
 
 
 @dataclass(frozen=True)
@@ -104,131 +108,77 @@ def guess_language(documents: Iterable[Document], sample_characters: int = 200_0
     return {"han": "zh", "kana": "ja", "hangul": "ko", "latin": "en", "cyrillic": "ru", "greek": "el"}[script]
 
 
-def read_text_file(path: Path) -> str:
-    """Read UTF-8 text (gzip allowed), refusing binary, non-UTF-8, empty and oversized files in plain words."""
-    path = Path(path)
-    if not path.exists():
-        raise PoetError(f"{path} does not exist; check the path.")
-    size = path.stat().st_size
-    if size > MAX_CORPUS_BYTES:
-        raise PoetError(
-            f"{path} is {size / 2**20:.0f} MiB, more than the {MAX_CORPUS_BYTES // 2**20} MiB poet-tui reads "
-            "into memory; split it or take a part of it."
-        )
-    try:
-        if path.suffix == ".gz":
-            with gzip.open(path, "rb") as compressed:
-                raw = compressed.read(MAX_CORPUS_BYTES + 1)
-        else:
-            raw = path.read_bytes()
-    except (OSError, EOFError) as error:
-        raise PoetError(f"{path} could not be read ({error}); check that it is a readable file.") from error
-    if len(raw) > MAX_CORPUS_BYTES:
-        raise PoetError(f"{path} unpacks to more than {MAX_CORPUS_BYTES // 2**20} MiB; take a part of it.")
-    if b"\x00" in raw[:65536]:
-        raise PoetError(f"{path} looks like a binary file, not text; give a UTF-8 text file.")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise PoetError(
-            f"{path} is not valid UTF-8 (bad byte at offset {error.start}); re-save it as UTF-8 text."
-        ) from None
-    return unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
-
-
-def clean_lines(text: str) -> str:
-    """Strip colour codes and trailing spaces, drop leading and trailing blank lines."""
-    lines = [line.rstrip() for line in ANSI_ESCAPE.sub("", text).split("\n")]
-    return "\n".join(lines).strip("\n")
-
-
-def split_plain_text(text: str) -> list[Document]:
-    """Documents of a plain text file are separated by two or more blank lines."""
-    parts = (clean_lines(part) for part in DOCUMENT_SEPARATOR.split(text))
-    return [Document(part) for part in parts if part.strip()]
-
-
-def split_fortunes(text: str) -> list[Document]:
-    parts = (clean_lines(part) for part in re.split(r"(?m)^%[ \t]*$", text))
-    return [Document(part) for part in parts if part.strip()]
-
-
-def looks_like_fortune_file(text: str) -> bool:
-    return len(re.findall(r"(?m)^%[ \t]*$", text)) >= 2
-
-
-def parse_json_poems(text: str, path: Path) -> list[Document]:
-    """A JSON list of poems in the chinese-poetry layout: title, author, paragraphs (or text/content)."""
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise PoetError(f"{path} is not valid JSON (line {error.lineno}: {error.msg}); fix or re-export it.") from None
-    if isinstance(data, dict):
-        data = [data]
-    if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
-        raise PoetError(
-            f"{path} should hold a JSON list of poems like "
-            '[{"title": ..., "author": ..., "paragraphs": [...]}]; found something else.'
-        )
-    documents = []
-    for item in data:
-        body = item.get("paragraphs", item.get("text", item.get("content", "")))
-        if isinstance(body, list):
-            body = "\n".join(str(line) for line in body)
-        body = clean_lines(str(body))
-        if body.strip():
-            documents.append(Document(body, str(item.get("title", "")), str(item.get("author", ""))))
-    return documents
-
-
-def parse_jsonl_poems(text: str, path: Path) -> list[Document]:
-    documents = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-        except json.JSONDecodeError:
-            raise PoetError(f"{path} line {number} is not valid JSON; fix or remove that line.") from None
-        if not isinstance(item, dict) or not isinstance(item.get("text"), str):
-            raise PoetError(f'{path} line {number} should be an object with a "text" field.')
-        if item["text"].strip():
-            documents.append(Document(item["text"], str(item.get("title", "")), str(item.get("author", ""))))
-    return documents
+def documents_from_file(path: Path, budget: ReadBudget) -> list[Document]:
+    """One file's poems, by its name: .jsonl, .json, a fortune file, or plain text (any of them gzipped)."""
+    text = read_text_file(path, budget)
+    name = path.name.removesuffix(".gz")
+    if name.endswith(".jsonl"):
+        return parse_jsonl_poems(text, path)
+    if name.endswith(".json"):
+        return parse_json_poems(text, path)
+    if looks_like_fortune_file(text):
+        return split_fortunes(text)
+    return split_plain_text(text)
 
 
 def load_documents(path: Path) -> list[Document]:
     """Read any supported corpus file or directory; raise PoetError with a plain reason if it is unusable."""
-    path = Path(path).expanduser()
-    if path.is_dir():
-        documents = load_directory(path)
-    else:
-        text = read_text_file(path)
-        name = path.name.removesuffix(".gz")
-        if name.endswith(".jsonl"):
-            documents = parse_jsonl_poems(text, path)
-        elif name.endswith(".json"):
-            documents = parse_json_poems(text, path)
-        elif looks_like_fortune_file(text):
-            documents = split_fortunes(text)
-        else:
-            documents = split_plain_text(text)
+    path = expand_user_path(path)
+    budget = ReadBudget.for_corpus(path)
+    documents = load_directory(path, budget) if path.is_dir() else documents_from_file(path, budget)
     if not documents:
-        raise PoetError(f"{path} holds no text; give a file with some poems in it.")
+        raise PoetError(f"{shown(path)} holds no text; give a file with some poems in it.")
     return documents
 
 
-def load_directory(directory: Path) -> list[Document]:
-    files = sorted(
-        file
-        for file in directory.rglob("*")
-        if file.is_file() and file.name.removesuffix(".gz").endswith((".txt", ".json", ".jsonl"))
-    )
+def is_corpus_file_name(name: str) -> bool:
+    return name.removesuffix(".gz").endswith(CORPUS_SUFFIXES)
+
+
+def corpus_files_in(directory: Path) -> list[Path]:
+    """The .txt/.json/.jsonl files under a folder, sorted.
+
+    Links to files are the user's own and are kept; links to folders are not followed (as `find` and rglob do),
+    so a link to `..` or to `/` cannot loop or wander outside the tree. Hidden files and folders (`.git`,
+    editors' lock links) are not poems and are left out.
+    """
+    found: list[Path] = []
+    pending = [directory]
+    while pending:
+        folder = pending.pop()
+        try:
+            with os.scandir(folder) as listing:
+                entries = list(listing)
+        except OSError as error:
+            raise PoetError(
+                f"{shown(folder)} could not be listed ({describe_os_error(error)}); check its permissions."
+            ) from None
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                pending.append(Path(entry.path))
+            elif is_corpus_file_name(entry.name) and not (entry.is_symlink() and os.path.isdir(entry.path)):
+                found.append(Path(entry.path))
+    return sorted(found)
+
+
+def load_directory(directory: Path, budget: ReadBudget | None = None) -> list[Document]:
+    """Every corpus file under a folder, their sizes summed against the budget before any is read."""
+    budget = budget or ReadBudget.for_corpus(directory)
+    files = corpus_files_in(directory)
     if not files:
-        raise PoetError(f"{directory} has no .txt, .json or .jsonl files; put some poems in it.")
+        raise PoetError(
+            f"{shown(directory)} has no .txt, .json or .jsonl files (links to folders are not followed); "
+            "put some poems in it."
+        )
+    sizes = [(file, regular_file_size(file, fix="remove it from the folder")) for file in files]
+    total = sum(size for _, size in sizes)
+    if total > budget.remaining:
+        raise budget.refuse_folder(total)
     documents: list[Document] = []
-    for file in files:
-        file_documents = load_documents(file) if file.stat().st_size else []
+    for file, size in sizes:
+        file_documents = documents_from_file(file, budget) if size else []
         if len(file_documents) == 1 and not file_documents[0].title:
             file_documents = [Document(file_documents[0].text, title=file.stem.removesuffix(".txt"))]
         documents.extend(file_documents)
@@ -236,10 +186,14 @@ def load_directory(directory: Path) -> list[Document]:
 
 
 def directory_size(path: Path) -> int:
-    path = Path(path)
-    if path.is_dir():
-        return sum(file.stat().st_size for file in path.rglob("*") if file.is_file())
-    return path.stat().st_size if path.exists() else 0
+    """Bytes on disk of a corpus (its corpus files, for a folder); 0 when it cannot be looked at, never an error."""
+    try:
+        path = expand_user_path(path)
+        if path.is_dir():
+            return sum(os.stat(file).st_size for file in corpus_files_in(path) if os.path.isfile(file))
+        return path.stat().st_size if path.is_file() else 0
+    except (PoetError, OSError):
+        return 0
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from textual.widgets import Button, DataTable, Input, Label, Static
 from poet_tui.app.messages import CorpusChosen, ForwardWorkerFailures
 from poet_tui.app.path_suggester import PathSuggester
 from poet_tui.corpus import CorpusStats, Document
-from poet_tui.corpus_registry import CorpusEntry, add_corpus, all_corpora, bundled_corpora
+from poet_tui.corpus_registry import CorpusEntry, add_corpus, bundled_corpora, read_registry
 from poet_tui.errors import PoetError
 from poet_tui.formatting import human_bytes
 
@@ -26,13 +26,23 @@ PREVIEW_LINES = 14
 
 
 def known_corpora(warn: Callable[..., object] | None = None) -> list[CorpusEntry]:
-    """Every corpus; with a damaged registry file, the bundled ones and a warning rather than no app at all."""
+    """Every usable corpus. A damaged registry file gives the bundled ones and a warning rather than no app at
+    all; a damaged entry is named in a warning, the others stay usable."""
     try:
-        return all_corpora()
+        registry = read_registry()
     except PoetError as error:
         if warn is not None:
             warn(str(error), severity="error", timeout=10)
         return bundled_corpora()
+    if warn is not None:
+        for damaged in registry.damaged:
+            warn(
+                f"Registered corpus '{damaged.name}' is damaged ({damaged.reason}); fix it in registry.toml or "
+                f"forget it with `poet corpora rm {damaged.name}`.",
+                severity="warning",
+                timeout=10,
+            )
+    return bundled_corpora() + registry.entries
 
 
 class CorpusPreview(Message):

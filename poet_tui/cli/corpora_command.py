@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from rich import box
 from rich.table import Table
+from rich.text import Text
 
 from poet_tui.cli.main import EXIT_OK
 from poet_tui.cli.output import cli_console
-from poet_tui.corpus_registry import add_corpus, all_corpora, find_corpus, remove_corpus, resolve_corpus
+from poet_tui.corpus_reading import shown
+from poet_tui.corpus_registry import (
+    add_corpus,
+    bundled_corpora,
+    find_corpus,
+    read_registry,
+    registry_file,
+    remove_corpus,
+    resolve_corpus,
+)
 from poet_tui.errors import PoetError
 from poet_tui.formatting import human_bytes, human_count
 
@@ -24,17 +35,24 @@ def corpora_command(arguments: argparse.Namespace) -> int:
         table.add_column("lang", no_wrap=True, min_width=4)
         for column in ("poems", "chars", "size"):
             table.add_column(column, justify="right", no_wrap=True, min_width=6)
-        for entry in all_corpora():
-            table.add_row(
-                entry.name,
-                entry.title,
-                entry.language,
-                human_count(entry.documents),
-                human_count(entry.characters),
-                human_bytes(entry.size_bytes),
+        registry = read_registry()
+        for listed in bundled_corpora() + registry.entries:
+            table.add_row(  # Text: a title or path is shown as written, never read as Rich markup
+                Text(listed.name),
+                Text(listed.title),
+                Text(listed.language),
+                human_count(listed.documents),
+                human_count(listed.characters),
+                human_bytes(listed.size_bytes),
             )
         console.print(table)
         console.print("Add your own with `poet corpora add PATH`; `poet corpora show NAME` previews one.")
+        for damaged in registry.damaged:  # named, not hidden, and not in the way of the others
+            print(
+                f"poet: registered corpus '{shown(damaged.name)}' is damaged in {shown(registry_file())} "
+                f"({damaged.reason}); fix it there or forget it with `poet corpora rm {shown(damaged.name)}`.",
+                file=sys.stderr,
+            )
         return EXIT_OK
     if action == "show":
         corpus = resolve_corpus(arguments.name)
@@ -43,10 +61,10 @@ def corpora_command(arguments: argparse.Namespace) -> int:
         table = Table.grid(padding=(0, 2))
         table.add_column(style="bold cyan")
         table.add_column()
-        table.add_row("name", corpus.name)
+        table.add_row("name", Text(corpus.name))  # Text: `poems [draft].txt` keeps its brackets
         if entry is not None and entry.title:
-            table.add_row("title", entry.title)
-        table.add_row("source", corpus.source)
+            table.add_row("title", Text(entry.title))
+        table.add_row("source", Text(corpus.source))
         table.add_row("poems", f"{stats.documents:,}")
         table.add_row("characters", f"{stats.characters:,}")
         table.add_row("lines", f"{stats.lines:,}")
@@ -54,13 +72,13 @@ def corpora_command(arguments: argparse.Namespace) -> int:
         table.add_row("language (guess)", stats.language)
         table.add_row("size on disk", human_bytes(stats.size_bytes))
         if entry is not None and entry.extra.get("licence"):
-            table.add_row("licence", entry.extra["licence"])
+            table.add_row("licence", Text(str(entry.extra["licence"])))
         console.print(table)
         for document in corpus.documents[: max(0, arguments.poems)]:
             heading = " — ".join(part for part in (document.title, document.author) if part)
             console.print()
             if heading:
-                console.print(f"[bold]{heading}[/bold]", highlight=False)
+                console.print(Text(heading, style="bold"), highlight=False)  # a title like "[/b]" is text
             console.print(document.text[:1500], highlight=False, markup=False)
         return EXIT_OK
     if action == "add":
@@ -73,6 +91,6 @@ def corpora_command(arguments: argparse.Namespace) -> int:
         return EXIT_OK
     if action == "rm":
         remove_corpus(arguments.name)
-        console.print(f"forgot corpus {arguments.name} (its files are untouched)")
+        console.print(f"forgot corpus {arguments.name} (its files are untouched)", markup=False, highlight=False)
         return EXIT_OK
     raise PoetError(f"unknown action '{action}'; use list, show, add or rm.")
