@@ -3,25 +3,27 @@ seed, temperature, length and the poem stop by typing."""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import replace
+from typing import Any, Literal
 
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.message import Message
-from textual.widgets import Checkbox, Input, Label
+from textual.widgets import Checkbox, Input, Label, Static
 
-from poet_tui.errors import PoetError
+from poet_tui.sampling_settings import SamplingSettings
 
 FIELDS = (("temperature", "temp"), ("max_tokens", "length"), ("top_k", "top-k"), ("top_p", "top-p"), ("seed", "seed"))
+# How a refusal names each setting: by the form's own labels.
+FORM_NAMES = {**dict(FIELDS), "stop_at_end_of_poem": "stop at end of poem"}
 
 
-def describe(settings: Any) -> str:
+def describe(settings: SamplingSettings) -> str:
+    shown = settings.shown
     return (
-        f"temp {settings.temperature:.2f} · length {settings.max_tokens} · "
-        f"top-k {settings.top_k or 'off'} · top-p {settings.top_p:.2f} · "
-        f"seed {settings.seed if settings.seed is not None else 'random'} · "
-        f"poem stop {'on' if settings.stop_at_end_of_poem else 'off'}"
+        f"temp {shown('temperature')} · length {shown('max_tokens')} · top-k {shown('top_k')} · "
+        f"top-p {shown('top_p')} · seed {shown('seed')} · poem stop {shown('stop_at_end_of_poem')}"
     )
 
 
@@ -33,54 +35,110 @@ def parse_setting(key: str, text: str) -> Any:
     return float(text)
 
 
+def setting_problem(settings: SamplingSettings, key: str, text: str) -> tuple[Any, str | None]:
+    """The typed text as the setting's new value, or why it cannot be, in the form's words."""
+    label = FORM_NAMES[key]
+    try:
+        value = parse_setting(key, text)
+    except ValueError:
+        kind = "a number" if key in ("temperature", "top_p") else "a whole number"
+        return None, f"{label.capitalize()} needs {kind}; it stays {settings.shown(key)}."
+    found = replace(settings, **{key: value}).problem(FORM_NAMES)
+    if found is None:
+        return value, None
+    return None, f"{found[1][:1].upper()}{found[1][1:].removesuffix('.')}; it stays {settings.shown(key)}."
+
+
 class SamplingForm(Horizontal):
-    """Edits the settings object in place (the generating thread reads it before every token)."""
+    """Edits the settings object in place (the generating thread reads it before every token).
+
+    A typed value is checked on a copy first and only then stored, so the settings never hold an invalid value,
+    not even for one token; the refusal shows at the right of the row until the value is fixed or left."""
+
+    DEFAULT_CSS = """
+    SamplingForm #setting-error {
+        dock: right;
+        width: auto;
+        padding: 0 1;
+        color: $text-error;
+        background: $error 15%;
+        display: none;
+    }
+    """
 
     class Changed(Message):
         """A setting was typed; the REPL refreshes its status line."""
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.settings: Any = None
+        self.settings: SamplingSettings = SamplingSettings()
+        self.refused: set[str] = set()  # fields showing text the settings did not take
 
     def compose(self) -> ComposeResult:
         for key, label in FIELDS:
             yield Label(label)
-            kind = "integer" if key in ("max_tokens", "top_k", "seed") else "number"
+            kind: Literal["integer", "number"] = "integer" if key in ("max_tokens", "top_k", "seed") else "number"
             yield Input(compact=True, type=kind, placeholder="random" if key == "seed" else "", id=f"setting-{key}")
         yield Checkbox("stop at end of poem", compact=True, id="setting-poem")
+        yield Static(id="setting-error")
 
-    def show(self, settings: Any) -> None:
+    def show(self, settings: SamplingSettings) -> None:
         """Show these settings (changed by keys, or a new object), without echoing the form's own events."""
         self.settings = settings
         for key, _ in FIELDS:
-            value = getattr(settings, key)
-            text = "" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
             widget = self.query_one(f"#setting-{key}", Input)
-            if widget.value != text and not widget.has_focus:
-                with widget.prevent(Input.Changed):
-                    widget.value = text
+            if not widget.has_focus:
+                self.show_value(widget, key)
         poem = self.query_one("#setting-poem", Checkbox)
         if poem.value != settings.stop_at_end_of_poem:
             with poem.prevent(Checkbox.Changed):
                 poem.value = settings.stop_at_end_of_poem
+
+    def show_value(self, widget: Input, key: str) -> None:
+        value = getattr(self.settings, key)
+        text = "" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
+        if widget.value != text:
+            with widget.prevent(Input.Changed):
+                widget.value = text
+
+    @property
+    def error(self) -> str | None:
+        """The refusal on show, if any (tests read it)."""
+        label = self.query_one("#setting-error", Static)
+        return str(label.content) if label.display else None
+
+    def show_error(self, message: str | None) -> None:
+        label = self.query_one("#setting-error", Static)
+        label.update(message or "")
+        label.display = message is not None
 
     @on(Input.Changed)
     def typed(self, event: Input.Changed) -> None:
         event.stop()
         assert event.input.id is not None
         key = event.input.id.removeprefix("setting-")
-        previous = getattr(self.settings, key)
-        try:
-            setattr(self.settings, key, parse_setting(key, event.value.strip()))
-            if hasattr(self.settings, "validate"):
-                self.settings.validate()
-        except (ValueError, PoetError):
-            setattr(self.settings, key, previous)
+        value, problem = setting_problem(self.settings, key, event.value.strip())
+        if problem is not None:
+            self.refused.add(key)
             event.input.add_class("-invalid")
+            self.show_error(problem)
             return
+        setattr(self.settings, key, value)
+        self.refused.discard(key)
         event.input.remove_class("-invalid")
+        self.show_error(None)
         self.post_message(self.Changed())
+
+    @on(Input.Blurred)
+    def left(self, event: Input.Blurred) -> None:
+        """Leaving a refused value puts back the one the settings kept, so the form shows what is used."""
+        assert event.input.id is not None
+        key = event.input.id.removeprefix("setting-")
+        if key in self.refused:
+            self.refused.discard(key)
+            event.input.remove_class("-invalid")
+            self.show_value(event.input, key)
+            self.show_error(None)
 
     @on(Checkbox.Changed, "#setting-poem")
     def poem_toggled(self, event: Checkbox.Changed) -> None:

@@ -110,8 +110,17 @@ def corpus_names() -> SuggestFromList:
 def in_form_words(message: str) -> str:
     """RunConfig.validate names command-line flags; the form calls them by their labels."""
     for field in FIELDS.values():
-        message = re.sub(rf"--{field.flag.replace('_', '-')}\b", field.label, message)
+        # Not followed by a letter or dash: --eval-every is not the start of --eval-every-seconds.
+        message = re.sub(rf"--{field.flag.replace('_', '-')}(?![\w-])", field.label, message)
     return message[:1].upper() + message[1:]
+
+
+def path_exists(text: str) -> bool:
+    """Whether a typed path exists; `~nobody/x` (an unknown user) simply does not, rather than raising."""
+    try:
+        return Path(text).expanduser().exists()
+    except (RuntimeError, OSError, ValueError):
+        return False
 
 
 def format_value(value: Any) -> str:
@@ -225,7 +234,8 @@ class TrainForm(VerticalScroll):
             widget.add_class("-invalid")
             kind = "a whole number" if field.kind is int else "a number"
             kind += " or auto" if field.auto else ""
-            raise PoetError(f"{field.label.capitalize()} must be {kind}, not '{text}'.") from None
+            shown = text if len(text) <= 20 else text[:17] + "..."
+            raise PoetError(f"{field.label.capitalize()} must be {kind}, not '{shown}'.") from None
 
     def namespace(self) -> argparse.Namespace:
         """The form as the parsed `poet train` flags it stands for."""
@@ -245,7 +255,7 @@ class TrainForm(VerticalScroll):
         namespace = self.namespace()
         if not namespace.corpus:
             raise PoetError("Pick a corpus in the Corpus pane (F2), or type a corpus name or path.")
-        if find_corpus(namespace.corpus) is None and not Path(namespace.corpus).expanduser().exists():
+        if find_corpus(namespace.corpus) is None and not path_exists(namespace.corpus):
             raise PoetError(f"There is no corpus named '{namespace.corpus}' and no such file or folder.")
         try:
             config_from_arguments(namespace)

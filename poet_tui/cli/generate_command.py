@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import sys
-from typing import TYPE_CHECKING, TextIO
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, TextIO
 
 from poet_tui.cli.main import EXIT_OK
 from poet_tui.errors import PoetError
@@ -14,6 +15,25 @@ if TYPE_CHECKING:
     from poet_tui.generation import LoadedModel
     from poet_tui.sample import CompletionStats, SamplingSettings
 
+# `:name` → the setting it changes, and the name a refusal calls each setting by.
+REPL_COMMANDS = {
+    "temp": "temperature",
+    "temperature": "temperature",
+    "len": "max_tokens",
+    "length": "max_tokens",
+    "topk": "top_k",
+    "topp": "top_p",
+    "seed": "seed",
+    "poem": "stop_at_end_of_poem",
+}
+REPL_NAMES = {
+    "temperature": ":temp",
+    "max_tokens": ":len",
+    "top_k": ":topk",
+    "top_p": ":topp",
+    "seed": ":seed",
+    "stop_at_end_of_poem": ":poem",
+}
 REPL_HELP = """Type a prompt and press Enter; an empty line starts a new poem.
 Commands: :temp X  :len N  :topk N  :topp X  :seed N|off  :poem on|off  :settings  :help  :quit
 Ctrl-C stops a completion; Ctrl-D quits."""
@@ -48,6 +68,11 @@ def generate_command(arguments: argparse.Namespace) -> int:
     from poet_tui.generation import load_for_generation
     from poet_tui.sample import prompt_token_ids
 
+    if not arguments.model.strip():
+        raise PoetError(
+            "say which model to generate from: a run name (or its start), a run folder or a checkpoint file; "
+            "`poet checkpoints list` shows them."
+        )
     if arguments.prompt is not None and not arguments.prompt.strip():
         raise PoetError("--prompt is empty; give some text to continue, or leave --prompt out to start a new poem.")
     settings = settings_from_arguments(arguments)
@@ -70,40 +95,56 @@ def generate_command(arguments: argparse.Namespace) -> int:
 
 
 def apply_repl_command(line: str, settings: SamplingSettings) -> str:
-    """Change a setting from a `:name value` line; returns what to tell the user."""
+    """Change a setting from a `:name value` line and return what to tell the user.
+
+    A value that does not parse or validate raises PoetError naming the REPL's command, and leaves every setting
+    as it was, so one typo never breaks the completions after it."""
     name, _, value = line[1:].strip().partition(" ")
     value = value.strip()
-    try:
-        if name in ("temp", "temperature"):
-            settings.temperature = float(value)
-        elif name in ("len", "length"):
-            settings.max_tokens = int(value)
-        elif name == "topk":
-            settings.top_k = int(value)
-        elif name == "topp":
-            settings.top_p = float(value)
-        elif name == "seed":
-            settings.seed = None if value in ("off", "none", "") else int(value)
-        elif name == "poem":
-            settings.stop_at_end_of_poem = value != "off"
-        elif name in ("help", "h", "?"):
-            return REPL_HELP
-        elif name == "settings":
-            pass
-        else:
-            return f"unknown command ':{name}'; :help lists them."
-    except ValueError:
-        return f"':{name}' needs a number, e.g. ':{name} 0.7'."
-    settings.validate()
+    if name in ("help", "h", "?"):
+        return REPL_HELP
+    if name == "settings":
+        return describe_settings(settings)
+    key = REPL_COMMANDS.get(name)
+    if key is None:
+        raise PoetError(f"unknown command ':{name}'; :help lists them.")
+    current = settings.shown(key)
+    candidate = replace(settings, **{key: parse_repl_value(key, value, current)})
+    found = candidate.problem(REPL_NAMES)
+    if found is not None:
+        raise PoetError(f"{found[1].removesuffix('.')}; it stays {current}.")
+    setattr(settings, key, getattr(candidate, key))
     return describe_settings(settings)
 
 
+def parse_repl_value(key: str, text: str, current: str) -> Any:
+    """The typed value as the setting's type; a PoetError that shows the right form when it is not one."""
+    command = REPL_NAMES[key]
+    try:
+        if key in ("temperature", "top_p"):
+            return float(text)
+        if key in ("max_tokens", "top_k"):
+            return int(text)
+    except ValueError:
+        kind, example = ("a number", "0.7") if key in ("temperature", "top_p") else ("a whole number", "300")
+        raise PoetError(f"'{command}' needs {kind}, e.g. '{command} {example}'; it stays {current}.") from None
+    if key == "seed":
+        if text.lower() in ("off", "none", "random", ""):
+            return None
+        try:
+            return int(text)
+        except ValueError:
+            raise PoetError(f"':seed' needs a whole number or off, e.g. ':seed 1'; it stays {current}.") from None
+    if text.lower() not in ("on", "off"):
+        raise PoetError(f"':poem' takes on or off; it stays {current}.")
+    return text.lower() == "on"
+
+
 def describe_settings(settings: SamplingSettings) -> str:
-    s = settings
+    shown = settings.shown
     return (
-        f"temperature {s.temperature:.2f} · length {s.max_tokens} · top-k {s.top_k or 'off'} · "
-        f"top-p {s.top_p:.2f} · seed {s.seed if s.seed is not None else 'random'} · "
-        f"stop at end of poem {'on' if s.stop_at_end_of_poem else 'off'}"
+        f"temperature {shown('temperature')} · length {shown('max_tokens')} · top-k {shown('top_k')} · "
+        f"top-p {shown('top_p')} · seed {shown('seed')} · stop at end of poem {shown('stop_at_end_of_poem')}"
     )
 
 
