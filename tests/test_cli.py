@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import read_until_first_step, spawn_training
+from tests.forked import poet_forked
 
 TINY_FLAGS = [
     "--tokenizer", "char", "--embedding", "16", "--hidden", "24", "--layers", "1", "--batch-size", "4",
@@ -19,15 +20,9 @@ TINY_FLAGS = [
 ]  # fmt: skip
 
 
-def poet(*arguments: str, input_text: str | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "poet_tui", *arguments],
-        capture_output=True,
-        text=True,
-        input=input_text,
-        timeout=timeout,
-        env={**os.environ, "COLUMNS": "160"},
-    )
+def poet(*arguments: str, input_text: str | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """`poet ARGUMENTS` in a child process of its own (forked from a warm server: see tests/forked.py)."""
+    return poet_forked(*arguments, input_text=input_text, timeout=timeout, environment={**os.environ, "COLUMNS": "160"})
 
 
 def assert_one_line_error(result: subprocess.CompletedProcess[str], fragment: str) -> None:
@@ -56,18 +51,22 @@ def test_train_then_generate_streams_text(trained_run: str) -> None:
 
 
 def test_generate_prints_tokens_as_they_arrive(trained_run: str) -> None:
-    """Read the child's stdout byte by byte: the first piece arrives long before the process ends."""
+    """The first piece arrives while the process still has far more to write: 150,000 tokens cannot fit in a
+    pipe (64 KiB), so the child is still running, blocked on it, when the test has read only 4 bytes."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "poet_tui", "generate", trained_run, "--prompt", "The", "--length", "2000",
+        [sys.executable, "-m", "poet_tui", "generate", trained_run, "--prompt", "The", "--length", "150000",
          "--no-stop-at-end", "--seed", "1"],
         stdout=subprocess.PIPE,
     )  # fmt: skip
     assert process.stdout is not None
-    first = process.stdout.read(4)
-    arrived_while_running = process.poll() is None
-    rest = process.stdout.read()
-    process.wait()
-    assert first.startswith(b"The") and arrived_while_running and len(rest) > 1000
+    try:
+        first = process.stdout.read(4)
+        arrived_while_running = process.poll() is None
+        more = process.stdout.read(1000)
+    finally:
+        process.kill()
+        process.wait()
+    assert first.startswith(b"The") and arrived_while_running and len(more) == 1000
 
 
 def test_repl_reads_prompts_and_commands(trained_run: str) -> None:
@@ -127,7 +126,7 @@ def test_missing_and_mismatched_checkpoints(trained_run: str, poet_home: Path) -
     checkpoints = poet_home / "runs" / trained_run / "checkpoints"
     (checkpoints / "best.safetensors").write_bytes(b"\x00" * 10)
     assert_one_line_error(poet("generate", str(checkpoints / "best.safetensors")), "truncated or damaged")
-    assert_one_line_error(poet("generate", str(poet_home / "nowhere" / "x.safetensors")), "no run named")
+    assert_one_line_error(poet("generate", str(poet_home / "nowhere" / "x.safetensors")), "does not exist")
     latest_before = (checkpoints / "latest.safetensors").read_bytes()
     assert poet("generate", str(checkpoints / "latest.safetensors"), "--length", "3").returncode == 0
     assert (checkpoints / "latest.safetensors").read_bytes() == latest_before  # nothing saved was touched
