@@ -43,3 +43,18 @@ def fsync_directory(directory: Path) -> None:
         pass
     finally:
         os.close(directory_handle)
+
+
+def remove_stale_temp_files(*directories: Path) -> None:
+    """Temp files of atomic writes a kill interrupted (`.name.XXXX.tmp`); only a folder's one writer calls
+    this, holding its lock, so no write in progress is ever removed."""
+    for directory in directories:
+        with contextlib.suppress(OSError):
+            for entry in os.scandir(directory):
+                if (
+                    entry.name.startswith(".")
+                    and entry.name.endswith(".tmp")
+                    and not entry.is_dir(follow_symlinks=False)
+                ):
+                    with contextlib.suppress(OSError):
+                        os.unlink(entry.path)

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import stat
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,13 +27,15 @@ from safetensors import SafetensorError, safe_open
 from poet_tui.atomic import atomic_write_bytes, atomic_write_text, fsync_directory
 from poet_tui.config import ModelConfig
 from poet_tui.errors import PoetError
+from poet_tui.safe_files import read_json_file
+from poet_tui.schemas import CHECKPOINT_FORMAT, Invalid, NewerFormat, check_checkpoint_metadata
 
 if TYPE_CHECKING:  # torch is imported where tensors are made, so listing checkpoints never waits for it
     import torch
 
     from poet_tui.model import RNNLanguageModel
 
-CHECKPOINT_FORMAT = 1
+CHECKPOINT_NAME = re.compile(r"^(latest|best|step-\d{8,})$")
 
 
 @dataclass(frozen=True)
@@ -114,8 +118,18 @@ def save_checkpoint(
     fsync_directory(files.directory)
 
 
+def is_plain_file(path: Path) -> bool:
+    """A regular file, not a link: the only kind of file a checkpoint is made of."""
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
 def tensor_file_step(path: Path) -> int | None:
     """The step a tensor file's header names, or None if it is missing or unreadable."""
+    if not is_plain_file(path):
+        return None
     try:
         with safe_open(str(path), framework="pt", device="cpu") as handle:
             step = (handle.metadata() or {}).get("step")
@@ -125,9 +139,11 @@ def tensor_file_step(path: Path) -> int | None:
 
 
 def committed_version(path: Path, step: int) -> Path:
-    """The pending file if the JSON already committed it (a crash before it settled), else the settled one."""
+    """The pending file if the JSON already committed it (a crash before it settled), else the settled one.
+
+    Readers read through pending files this way; only the run's writer, holding its lock, settles them."""
     candidate = pending(path)
-    if candidate.exists() and tensor_file_step(candidate) == int(step):
+    if is_plain_file(candidate) and tensor_file_step(candidate) == int(step):
         return candidate
     return path
 
@@ -153,28 +169,32 @@ def settle_pending_files(files: CheckpointFiles) -> None:
     fsync_directory(files.directory)
 
 
+METADATA_LIMIT = 16 * 2**20  # a checkpoint's JSON is a few kilobytes
+
+
 def read_metadata(files: CheckpointFiles) -> dict[str, Any]:
+    """The checkpoint's JSON, read without following links and checked field by field before use."""
+    if not os.path.lexists(files.metadata):
+        raise PoetError(f"{files.metadata} is missing; the checkpoint is incomplete.")
+    data = read_json_file(files.metadata, METADATA_LIMIT)
     try:
-        metadata = json.loads(files.metadata.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise PoetError(f"{files.metadata} is missing; the checkpoint is incomplete.") from None
-    except (ValueError, UnicodeDecodeError):
-        raise PoetError(f"{files.metadata} is damaged (not JSON); use another checkpoint.") from None
-    if not isinstance(metadata, dict) or "step" not in metadata or "model" not in metadata:
-        raise PoetError(f"{files.metadata} is not poet-tui checkpoint metadata.")
-    if int(metadata.get("format", 0)) > CHECKPOINT_FORMAT:
+        return check_checkpoint_metadata(data)
+    except NewerFormat as newer:
         raise PoetError(
-            f"{files.metadata} has checkpoint format {metadata['format']}, newer than this poet-tui reads "
+            f"{files.metadata} has checkpoint format {newer.version}, newer than this poet-tui reads "
             f"({CHECKPOINT_FORMAT}); upgrade poet-tui."
-        )
-    return metadata
+        ) from None
+    except Invalid as error:
+        raise PoetError(f"{files.metadata} is damaged ({error}); use another checkpoint.") from None
 
 
 def read_tensor_file(path: Path, expected_step: int) -> dict[str, torch.Tensor]:
     """Load a safetensors file (no pickle involved) and check it belongs to the same step as the JSON."""
     path = committed_version(path, expected_step)
-    if not path.exists():
+    if not os.path.lexists(path):
         raise PoetError(f"{path} is missing; the checkpoint is incomplete.")
+    if not is_plain_file(path):
+        raise PoetError(f"{path} is a link or not a regular file; poet-tui reads checkpoints only from plain files.")
     try:
         with safe_open(str(path), framework="pt", device="cpu") as handle:
             header = handle.metadata() or {}
@@ -183,7 +203,7 @@ def read_tensor_file(path: Path, expected_step: int) -> dict[str, torch.Tensor]:
         raise PoetError(
             f"{path} is not a readable safetensors file (truncated or damaged); use another checkpoint."
         ) from None
-    if header.get("step") is not None and int(header["step"]) != int(expected_step):
+    if header.get("step") is not None and header["step"] != str(expected_step):
         raise PoetError(
             f"{path} is from step {header['step']} but its metadata says step {expected_step} "
             "(a write was interrupted); use another checkpoint."
@@ -191,18 +211,47 @@ def read_tensor_file(path: Path, expected_step: int) -> dict[str, torch.Tensor]:
     return tensors
 
 
+FLOAT_DTYPES = ("F32", "F16", "BF16", "F64")
+
+
+def tensor_file_elements(path: Path) -> int:
+    """How many numbers a weights file holds, from its header alone; non-float tensors are refused."""
+    try:
+        with safe_open(str(path), framework="pt", device="cpu") as handle:
+            total = 0
+            for name in handle.keys():  # noqa: SIM118
+                piece = handle.get_slice(name)
+                if piece.get_dtype() not in FLOAT_DTYPES:
+                    raise PoetError(f"{path} holds {name} as {piece.get_dtype()}, not floating point; it is damaged.")
+                count = 1
+                for size in piece.get_shape():
+                    count *= size
+                total += count
+            return total
+    except (SafetensorError, ValueError, RuntimeError, OSError):
+        raise PoetError(
+            f"{path} is not a readable safetensors file (truncated or damaged); use another checkpoint."
+        ) from None
+
+
 def load_model(files: CheckpointFiles, device: torch.device | str = "cpu") -> tuple[RNNLanguageModel, dict[str, Any]]:
+    """The model a checkpoint describes, built only once its metadata and the size of its weights agree:
+    forged metadata can never make poet-tui allocate more than the weights file really holds."""
     import torch
 
     from poet_tui.model import RNNLanguageModel
+    from poet_tui.model_size import model_parameter_count
 
-    metadata = read_metadata(files)
-    try:
-        config = ModelConfig(**metadata["model"])
-        model = RNNLanguageModel(config)
-    except (TypeError, KeyError, ValueError):
-        raise PoetError(f"{files.metadata} describes a model this poet-tui cannot build.") from None
+    metadata = read_metadata(files)  # checked: the model's shape and size are sane before anything is allocated
+    config = ModelConfig(**metadata["model"])
+    weights_path = committed_version(files.weights, metadata["step"])
+    if is_plain_file(weights_path) and tensor_file_elements(weights_path) != model_parameter_count(config):
+        raise PoetError(f"{files.weights} does not fit the model its metadata describes (a different size).")
     weights = read_tensor_file(files.weights, metadata["step"])
+    try:
+        model = RNNLanguageModel(config)
+    except (TypeError, KeyError, ValueError, RuntimeError):
+        raise PoetError(f"{files.metadata} describes a model this poet-tui cannot build.") from None
     if config.tied:
         weights["decoder.weight"] = weights.get("embedding.weight", torch.empty(0))
     try:
@@ -246,13 +295,20 @@ def require_matching_vocabulary(
         )
 
 
+def has_weights(files: CheckpointFiles) -> bool:
+    """Weights present, settled or (a crash before they settled) still pending: readers read through those."""
+    return os.path.lexists(files.weights) or os.path.lexists(pending(files.weights))
+
+
 def list_checkpoints(directory: Path) -> list[CheckpointFiles]:
-    """Complete checkpoints (weights and metadata present) in a checkpoints directory, newest step last."""
+    """Checkpoints (metadata and weights present) in a checkpoints directory, newest step last.
+
+    Only names poet-tui writes count; anything else in the folder is not a checkpoint."""
     if not directory.is_dir():
         return []
     found = []
     for metadata_path in directory.glob("*.json"):
         files = CheckpointFiles(directory, metadata_path.stem)
-        if files.weights.exists():
+        if CHECKPOINT_NAME.match(files.stem) and has_weights(files):
             found.append(files)
     return sorted(found, key=lambda item: (item.stem not in ("latest", "best"), item.stem))

@@ -11,6 +11,7 @@ from typing import Any
 
 import torch
 
+from poet_tui.config import ModelConfig
 from poet_tui.errors import PoetError
 
 
@@ -224,3 +225,25 @@ def probe_batch_size(
     torch.cuda.empty_cache()
     peak = next((peak for size, peak, ok in trials if ok and size == best), None)
     return BatchProbe(best, "measured", budget, peak, tuple(trials))
+
+
+def available_memory(device: torch.device) -> int | None:
+    """Memory a model could still use on this device: free GPU memory, or available RAM."""
+    if device.type == "cuda":
+        try:
+            free, _ = torch.cuda.mem_get_info(device)
+        except RuntimeError:
+            return None
+        return int(free)
+    from poet_tui.model_size import cpu_available_bytes
+
+    return cpu_available_bytes()
+
+
+def require_model_fits(config: ModelConfig, device: torch.device, where: str) -> None:
+    """Refuse, before a tensor exists, a model too big for what this device has free."""
+    from poet_tui.model_size import model_size_problem
+
+    problem = model_size_problem(config, available_memory(device))
+    if problem is not None:
+        raise PoetError(f"{where} describes {problem}; choose a smaller model.")

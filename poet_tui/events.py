@@ -8,11 +8,14 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, BinaryIO, TextIO
 
 from poet_tui.errors import PoetError
+from poet_tui.safe_files import open_for_append, open_regular_file, parse_json_text
+from poet_tui.schemas import Invalid, check_event
 
-EVENT_KINDS = ("start", "step", "eval", "sample", "checkpoint", "done", "error")
+# A line longer than this is not an event poet-tui wrote (a sample is at most a few thousand characters).
+MAX_EVENT_LINE_BYTES = 4 * 2**20
 
 
 def make_event(kind: str, /, **fields: Any) -> dict[str, Any]:
@@ -30,25 +33,24 @@ class EventLog:
     def __init__(self, path: Path | None, listener: Callable[[dict[str, Any]], None] | None = None) -> None:
         self.path = path
         self.listener = listener
-        self.file: TextIO | None = None
+        self.file: BinaryIO | None = None
         if path is not None:
             self.attach(path)
 
     def attach(self, path: Path) -> None:
+        """Open the run's log for appending, never through a link planted in its place."""
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        ends_torn = path.exists() and path.stat().st_size > 0 and last_byte(path) != b"\n"
-        self.file = open(path, "a", encoding="utf-8")  # noqa: SIM115 - lives as long as the run
-        if ends_torn:
+        self.file = open_for_append(path)
+        if self.file.tell() > 0 and last_byte(self.file) != b"\n":
             # A killed writer left half a line; end it so our first event starts a line of its own.
-            self.file.write("\n")
+            self.file.write(b"\n")
 
     def emit(self, kind: str, /, **fields: Any) -> dict[str, Any]:
         event = make_event(kind, **fields)
         line = encode_event(event)
         if self.file is not None:
             try:
-                self.file.write(line + "\n")
+                self.file.write((line + "\n").encode("utf-8"))
                 self.file.flush()
             except OSError as error:
                 self.file = None  # stop writing; the listener still hears the error below
@@ -66,10 +68,10 @@ class EventLog:
             self.file = None
 
 
-def last_byte(path: Path) -> bytes:
-    with open(path, "rb") as file:
-        file.seek(-1, os.SEEK_END)
-        return file.read(1)
+def last_byte(file: BinaryIO) -> bytes:
+    """The last byte of a file open for appending (pread: the append position is untouched)."""
+    size = os.fstat(file.fileno()).st_size
+    return os.pread(file.fileno(), 1, size - 1) if size else b""
 
 
 class StdoutEvents:
@@ -97,23 +99,32 @@ class StdoutEvents:
 
 
 def parse_event_line(line: str) -> dict[str, Any] | None:
-    """An event, or None for a torn or foreign line (a crash can cut the last line short)."""
+    """An event whose fields have the types readers use, or None for a torn, foreign or damaged line
+    (a crash can cut the last line short; a hand-edited file can hold anything)."""
     line = line.strip()
-    if not line.startswith("{"):
+    if not line.startswith("{") or len(line) > MAX_EVENT_LINE_BYTES:
         return None
     try:
-        event = json.loads(line)
-    except json.JSONDecodeError:
+        return check_event(parse_json_text(line, "an event line"))
+    except (PoetError, Invalid):
         return None
-    return event if isinstance(event, dict) and "event" in event else None
 
 
 def read_events(path: Path) -> Iterator[dict[str, Any]]:
+    """Every readable event of a run's log; the log is never followed through a link, and a line too long
+    to be ours is skipped without being held in memory whole."""
     try:
-        with open(path, encoding="utf-8", errors="replace") as file:
-            for line in file:
-                event = parse_event_line(line)
-                if event is not None:
-                    yield event
-    except FileNotFoundError:
-        return
+        handle = open_regular_file(path, what="event log")
+    except PoetError:
+        if not os.path.lexists(path):
+            return
+        raise
+    with handle:
+        while line := handle.readline(MAX_EVENT_LINE_BYTES + 1):
+            if len(line) > MAX_EVENT_LINE_BYTES and not line.endswith(b"\n"):
+                while (rest := handle.readline(MAX_EVENT_LINE_BYTES)) and not rest.endswith(b"\n"):
+                    pass
+                continue
+            event = parse_event_line(line.decode("utf-8", "replace"))
+            if event is not None:
+                yield event

@@ -12,8 +12,16 @@ def poet_home() -> Path:
     """The root of everything poet-tui writes; `POET_HOME` overrides it (tests, portable setups)."""
     override = os.environ.get("POET_HOME")
     if override:
-        return Path(override).expanduser()
+        return user_path(override)
     return platformdirs.user_data_path("poet-tui")
+
+
+def user_path(text: str) -> Path:
+    """A path as the user typed it, `~` expanded where it names a home; `~nobody/x` stays as typed."""
+    try:
+        return Path(text).expanduser()
+    except RuntimeError:
+        return Path(text)
 
 
 def runs_dir() -> Path:

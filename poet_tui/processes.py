@@ -1,34 +1,25 @@
-"""Is a training process still alive? Shared by the run store and the app, without importing torch."""
+"""Is a process still alive? psutil answers the same way on Linux and macOS, without importing torch."""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
+import psutil
 
 
 def process_state(pid: int) -> str | None:
-    """The kernel's one-letter state (R running, S sleeping, T stopped, Z zombie…), or None where /proc can't say."""
+    """psutil's status word (running, sleeping, stopped, zombie…), or None when there is no such process."""
     try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
+        return str(psutil.Process(pid).status())
+    except (psutil.NoSuchProcess, psutil.AccessDenied, ValueError):
         return None
 
 
 def process_alive(pid: int) -> bool:
     """True while the process runs (or is paused); a zombie, dead but not yet reaped, counts as gone."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
         return False
-    except PermissionError:
-        return True
-    return process_state(pid) != "Z"  # without /proc (macOS) signal 0 is all there is
-
-
-def looks_like_poet(pid: int) -> bool:
-    """After a reboot a stale pid file may name an unrelated process; where /proc tells, check it is ours."""
-    try:
-        command_line = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return True
-    return b"poet" in command_line
+    except psutil.AccessDenied:
+        return True  # it exists, it is just not ours to inspect
+    except ValueError:  # a negative pid
+        return False

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -18,12 +19,13 @@ from typing import Protocol
 from poet_tui.atomic import atomic_write_bytes, atomic_write_text
 from poet_tui.corpus import Document
 from poet_tui.errors import PoetError
+from poet_tui.safe_files import SMALL_FILE_LIMIT, read_bounded_bytes, read_json_file
+from poet_tui.schemas import TOKENIZER_FORMAT, Invalid, NewerFormat, check_tokenizer_payload
 
 END_OF_DOCUMENT = "<eod>"
 UNKNOWN = "<unk>"
 SPACED_UNKNOWN = " <unk>"  # stands for an unknown word that followed a space, so decoded text keeps its spacing
 TOKENIZER_KINDS = ("char", "word", "spm")
-TOKENIZER_FORMAT = 1
 
 # Words (with at most one leading space), single CJK characters, single punctuation marks, newlines, and
 # any other whitespace one character at a time: every character of a text lands in exactly one token, so
@@ -278,26 +280,28 @@ def build_tokenizer(
 
 
 def load_tokenizer(directory: Path) -> Tokenizer:
+    """A run's tokenizer, read without following links and checked before use (see schemas.py)."""
     directory = Path(directory)
     model_path = directory / "tokenizer.model"
-    if model_path.exists():
+    if os.path.lexists(model_path):
+        model_bytes = read_bounded_bytes(model_path, SMALL_FILE_LIMIT, what="SentencePiece model")
         try:
-            return SentencePieceTokenizer(model_path.read_bytes())
-        except (RuntimeError, OSError) as error:
+            tokenizer = SentencePieceTokenizer(model_bytes)
+        except (RuntimeError, OSError, TypeError) as error:
             raise PoetError(f"{model_path} is not a readable SentencePiece model ({error}).") from None
+        if not 0 <= tokenizer.end_of_document_id < tokenizer.vocab_size:
+            raise PoetError(f"{model_path} has no end-of-poem piece; it was not made by poet-tui.")
+        return tokenizer
     json_path = directory / "tokenizer.json"
-    if not json_path.exists():
+    if not os.path.lexists(json_path):
         raise PoetError(f"{directory} has no tokenizer.json or tokenizer.model; is it a poet-tui run?")
     try:
-        payload = json.loads(json_path.read_text(encoding="utf-8"))
-        kind, tokens = payload["kind"], payload["tokens"]
-    except (ValueError, KeyError, TypeError):
-        raise PoetError(f"{json_path} is damaged; the run's tokenizer cannot be read.") from None
-    if payload.get("format", 1) > TOKENIZER_FORMAT:
-        raise PoetError(f"{json_path} was written by a newer poet-tui; upgrade poet-tui to read it.")
-    classes = {"char": CharTokenizer, "word": WordTokenizer}
-    if kind not in classes or not isinstance(tokens, list) or END_OF_DOCUMENT not in tokens:
-        raise PoetError(f"{json_path} is not a poet-tui tokenizer.")
+        kind, tokens = check_tokenizer_payload(read_json_file(json_path))
+    except NewerFormat:
+        raise PoetError(f"{json_path} was written by a newer poet-tui; upgrade poet-tui to read it.") from None
+    except Invalid as error:
+        raise PoetError(f"{json_path} is damaged ({error}); the run's tokenizer cannot be read.") from None
+    classes: dict[str, type[VocabularyTokenizer]] = {"char": CharTokenizer, "word": WordTokenizer}
     return classes[kind](tokens)
 
 

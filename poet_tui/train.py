@@ -5,8 +5,10 @@ The loop itself is trainer.py; this module decides what data and which checkpoin
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,15 +16,16 @@ from typing import Any
 
 import torch
 
-from poet_tui.atomic import atomic_write_text
+from poet_tui.atomic import atomic_write_text, remove_stale_temp_files
 from poet_tui.checkpoint import CheckpointFiles, settle_checkpoint_directory
 from poet_tui.config import RunConfig, save_run_config
 from poet_tui.corpus import Corpus, guess_language, split_documents
 from poet_tui.corpus_registry import find_corpus, resolve_corpus
 from poet_tui.data import require_one_batch
-from poet_tui.device import device_label, probe_batch_size, resolve_device, use_bf16
+from poet_tui.device import device_label, probe_batch_size, require_model_fits, resolve_device, use_bf16
 from poet_tui.errors import PoetError
 from poet_tui.events import EventLog
+from poet_tui.run_lock import RunLock
 from poet_tui.runs import Run, RunStore
 from poet_tui.tokenizers import (
     Tokenizer,
@@ -115,18 +118,32 @@ def train(
         config.corpus_fingerprint = corpus_fingerprint(corpus)
         data = prepare_data(config, corpus)
         config.model.vocab_size = data.tokenizer.vocab_size
+        require_model_fits(config.model, resolve_device(config.training.device), "the model the flags ask for")
         batch_notice = choose_batch_size(config, data) if config.training.auto_batch_size else None
         # Refuse a corpus smaller than one batch before anything is written.
         require_one_batch(data.train_stream.numel(), config.training.batch_size, config.training.bptt)
-        run = (store or RunStore()).create(config, corpus.name)
+        run, lock = (store or RunStore()).create(config, corpus.name)
     except PoetError as error:
         events.emit("error", message=str(error))
         raise
-    data.tokenizer.save(run.directory)
-    events.attach(run.metrics_path)
+    try:
+        data.tokenizer.save(run.directory)
+        events.attach(run.metrics_path)
+    except (OSError, PoetError) as error:
+        lock.release()
+        shutil.rmtree(run.directory, ignore_errors=True)  # a run that never started leaves nothing behind
+        message = error_sentence(error, f"could not set up run {run.id}")
+        events.emit("error", message=message)
+        raise PoetError(message) from None
     if batch_notice:
         events.emit("notice", kind="batch_size", batch_size=config.training.batch_size, message=batch_notice)
-    return run, execute(config, run, data, events, should_stop, start_time, resume_from=None)
+    return run, execute(config, run, lock, data, events, should_stop, start_time, resume_from=None)
+
+
+def error_sentence(error: OSError | PoetError, what: str) -> str:
+    if isinstance(error, PoetError):
+        return str(error)
+    return f"{what} ({error.strerror or error}); free some space or make the data home writable, then try again."
 
 
 def resume(
@@ -138,9 +155,10 @@ def resume(
     """Continue a run from its latest checkpoint: weights, optimizer, schedule, RNG, data position and step."""
     start_time = time.monotonic()
     events = EventLog(None, listener)
+    lock: RunLock | None = None
     try:
-        if run.training_pid() is not None:
-            raise PoetError(f"run {run.id} is already training (pid {run.training_pid()}); stop it first.")
+        lock = run.lock()  # before anything is read: one run, one trainer
+        run.require_no_links()
         config = run.config()
         for key, value in (budget_overrides or {}).items():
             setattr(config.training, key, value)
@@ -154,31 +172,44 @@ def resume(
                 f"the corpus '{config.corpus}' has changed since run {run.id} started, so it cannot continue "
                 "exactly; start a new run on it instead."
             )
+        require_model_fits(config.model, resolve_device(config.training.device), str(run.config_path))
         data = prepare_data(config, corpus, load_tokenizer(run.directory))
-    except PoetError as error:
-        events.emit("error", message=str(error))
-        raise
-    if budget_overrides:
-        save_run_config(config, run.config_path)
-    events.attach(run.metrics_path)
-    return execute(config, run, data, events, should_stop, start_time, resume_from=files)
+        events.attach(run.metrics_path)
+    except (PoetError, OSError) as error:
+        if lock is not None:
+            lock.release()
+        message = error_sentence(error, f"could not open run {run.id}")
+        events.emit("error", message=message)
+        raise PoetError(message) from None
+    return execute(
+        config, run, lock, data, events, should_stop, start_time, resume_from=files, save_config=bool(budget_overrides)
+    )
 
 
 def execute(
     config: RunConfig,
     run: Run,
+    lock: RunLock,
     data: PreparedData,
     events: EventLog,
     should_stop: Callable[[], bool],
     start_time: float,
     resume_from: CheckpointFiles | None,
+    save_config: bool = False,
 ) -> str:
-    atomic_write_text(run.pid_path, str(os.getpid()))
+    """Train while holding the run's lock; the lock (and the pid file beside it) go when this returns."""
     try:
+        atomic_write_text(run.pid_path, str(os.getpid()))
+        remove_stale_temp_files(run.directory, run.checkpoints_dir)
         settle_checkpoint_directory(run.checkpoints_dir)
         trainer = Trainer(config, run, data, events, should_stop, start_time)
         if resume_from is not None:
             trainer.restore(resume_from)
+            reached = trainer.budget_reason()
+            if reached is not None:
+                raise PoetError(already_reached(run, reached, trainer.progress.step))
+            if save_config:
+                save_run_config(config, run.config_path)  # only once the new budget is known to be usable
         events.emit(
             "start",
             run=run.id,
@@ -206,9 +237,26 @@ def execute(
     except PoetError as error:
         events.emit("error", message=str(error))
         raise
+    except OSError as error:
+        message = error_sentence(error, f"run {run.id} could not write to {run.directory}")
+        events.emit("error", message=message)
+        raise PoetError(message) from None
     except Exception as error:
         events.emit("error", message=f"training failed unexpectedly: {type(error).__name__}: {error}")
         raise
     finally:
         events.close()
-        run.pid_path.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            run.pid_path.unlink(missing_ok=True)
+        lock.release()
+
+
+BUDGET_FLAGS = {"max_steps": "--max-steps", "max_minutes": "--max-minutes", "epochs": "--epochs"}
+
+
+def already_reached(run: Run, reason: str, step: int) -> str:
+    flag = BUDGET_FLAGS.get(reason, "--max-steps, --max-minutes or --epochs")
+    return (
+        f"run {run.id} already reached its budget ({reason.replace('_', ' ')}, at step {step}); "
+        f"give a larger {flag} to continue it."
+    )

@@ -7,7 +7,6 @@ import math
 import time
 from collections.abc import Callable
 from contextlib import nullcontext
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import torch
@@ -31,8 +30,10 @@ from poet_tui.model import RNNLanguageModel, RNNState, detach_state
 from poet_tui.recovery import recover_from_out_of_memory, roll_back
 from poet_tui.runs import Run
 from poet_tui.sample import SamplingSettings, complete
-from poet_tui.schedule import PlateauState, learning_rate, training_progress
+from poet_tui.schedule import learning_rate, training_progress
 from poet_tui.training_state import (
+    Progress,
+    check_training_tensors,
     optimizer_to_tensors,
     random_state_tensors,
     restore_optimizer,
@@ -50,37 +51,6 @@ OUT_OF_MEMORY_ERRORS = (torch.OutOfMemoryError, MemoryError)
 
 class NonFiniteLoss(Exception):
     """The loss (or the validation loss) became NaN or infinite: the model must not be saved as is."""
-
-
-@dataclass
-class Progress:
-    """Counters that, with the tensors of training_state.py, let a resumed run continue exactly."""
-
-    step: int = 0
-    tokens: int = 0
-    elapsed_seconds: float = 0.0
-    best_validation_loss: float | None = None
-    evaluations_without_improvement: int = 0
-    last_evaluation_step: int = -1
-    epoch: int = 0
-    offset: int = 0
-    windows_drawn: int = 0
-    logged_steps: int = 0
-    rollbacks: int = 0  # NaN/Inf recoveries so far
-    lr_scale: float = 1.0  # halved by each rollback
-    plateau: PlateauState = field(default_factory=PlateauState)
-
-    def to_dict(self) -> dict[str, Any]:
-        data = dict(self.__dict__)
-        data["plateau"] = dict(self.plateau.__dict__)
-        return data
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Progress:
-        values = dict(data)
-        values["plateau"] = PlateauState(**values.get("plateau", {}))
-        known = set(cls.__dataclass_fields__)
-        return cls(**{key: value for key, value in values.items() if key in known})
 
 
 class Trainer:
@@ -128,32 +98,54 @@ class Trainer:
         self.loss_sum = torch.zeros((), device=self.device)
         self.previous_elapsed = 0.0
         self.last_saved_step: int | None = None
+        self.rolled_back_since_last_step = False
+        self.rolled_back_from_step = 0
         self.last_evaluation_time = time.monotonic()
         self.base_tokens_per_s_mark = (time.perf_counter() - pausing.clock.paused_seconds, 0)
 
     # ----- resuming -----
     def restore(self, files: CheckpointFiles) -> None:
         metadata = read_metadata(files)
-        if not metadata.get("has_training_state"):
+        if not metadata.get("has_training_state") or "training" not in metadata:
             raise PoetError(f"{files.metadata} has no training state to resume from; resume from 'latest'.")
         model, _ = load_model(files, self.device)
         require_matching_vocabulary(files, model.config.vocab_size, self.data.tokenizer.vocab_size, self.run.id)
+        if model.config != self.model.config:
+            raise PoetError(f"{files.metadata} describes another model than run {self.run.id}'s run.toml.")
         self.model.load_state_dict(model.state_dict())
         tensors = read_tensor_file(files.training_state, metadata["step"])
+        check_training_tensors(tensors, self.model, self.training.batch_size, files.training_state)
         restore_optimizer(self.optimizer, tensors, metadata["training"]["optimizer_groups"])
         restore_random_state(tensors, self.device)
         self.rnn_state = rnn_state_from_tensors(tensors, self.device)
         self.loss_sum = tensors.get("loss_sum", torch.zeros(())).to(self.device)
         self.progress = Progress.from_dict(metadata["training"]["progress"])
+        self.progress.best_validation_loss = self.best_loss_on_disk(self.progress.best_validation_loss)
         self.previous_elapsed = self.progress.elapsed_seconds
         self.last_saved_step = self.progress.step
         if isinstance(self.batches, StatefulBatches):
+            if self.progress.offset > self.batches.thread_length:
+                raise PoetError(f"{files.metadata} points past the end of the training data; it is damaged.")
             self.batches.position.epoch = self.progress.epoch
             self.batches.position.offset = self.progress.offset
         else:
             self.batches.windows_drawn = self.progress.windows_drawn
             if "rng.windows" in tensors:
                 self.batches.generator.set_state(tensors["rng.windows"])
+
+    def best_loss_on_disk(self, fallback: float | None) -> float | None:
+        """The baseline a new best must beat is `best`'s own loss, not what `latest` remembered: after a
+        resume a worse model must never overwrite the best one."""
+        files = self.run.checkpoint("best")
+        if files is None:
+            return fallback
+        try:
+            best = read_metadata(files).get("val_loss")
+        except PoetError:
+            return fallback
+        if best is None:
+            return fallback
+        return best if fallback is None else min(best, fallback)
 
     # ----- the loop -----
     def elapsed(self) -> float:
@@ -196,6 +188,7 @@ class Trainer:
         self.rnn_state = detach_state(state)
         self.loss_sum += loss.detach()
         self.progress.step += 1
+        self.rolled_back_since_last_step = False
         self.progress.logged_steps += 1
         self.progress.tokens += targets.numel()
         self.current_lr = rate
@@ -325,7 +318,7 @@ class Trainer:
             self.checkpoint("best", "best", validation_loss, validation_bpc, with_state=False)
         self.checkpoint("latest", "latest", validation_loss, validation_bpc, with_state=True)
         settings = SamplingSettings(
-            temperature=0.8, max_tokens=self.training.sample_length, seed=self.config.seed + progress.step
+            temperature=0.8, max_tokens=self.training.sample_length, seed=(self.config.seed + progress.step) % 2**63
         )
         self.events.emit("sample", step=progress.step, text=complete(self.model, self.data.tokenizer, "", settings))
         patience = self.training.patience
@@ -337,8 +330,12 @@ class Trainer:
         while True:
             reason = self.budget_reason()
             if reason is not None:
+                if self.rolled_back_since_last_step:
+                    raise PoetError(self.budget_spent_after_rollback(reason))
                 if self.progress.last_evaluation_step != self.progress.step:
                     self.guarded(self.evaluate_and_save)
+                    if self.rolled_back_since_last_step:
+                        continue  # the last evaluation rolled back: train again if the budget allows it
                 return reason
             if self.should_stop():
                 if self.loss_is_finite():  # never save a model the last steps broke; the last good one stays
@@ -374,8 +371,18 @@ class Trainer:
         try:
             return bool(action())
         except NonFiniteLoss:
+            self.rolled_back_from_step = self.progress.step
             roll_back(self)
+            self.rolled_back_since_last_step = True
             return False
+
+    def budget_spent_after_rollback(self, reason: str) -> str:
+        """A NaN at the budget's last evaluation rolled the run back, and no budget is left to redo the steps."""
+        return (
+            f"the loss became NaN or infinite at step {self.rolled_back_from_step}, the end of the run's budget "
+            f"({reason.replace('_', ' ')}); it was rolled back to step {self.progress.step}, whose checkpoint is "
+            "kept. Resume with a larger budget and a lower --lr."
+        )
 
 
 def bits_per_character(total_nats: float, characters: int) -> float:

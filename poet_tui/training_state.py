@@ -6,12 +6,47 @@ running loss sum go into safetensors; counters go into the checkpoint's JSON. No
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import torch
 
 from poet_tui.errors import PoetError
-from poet_tui.model import RNNState, state_from_tensors, state_tensors
+from poet_tui.model import RNNLanguageModel, RNNState, state_from_tensors, state_tensors
+from poet_tui.schedule import PlateauState
+
+
+@dataclass
+class Progress:
+    """Counters that, with the tensors of training_state.py, let a resumed run continue exactly."""
+
+    step: int = 0
+    tokens: int = 0
+    elapsed_seconds: float = 0.0
+    best_validation_loss: float | None = None
+    evaluations_without_improvement: int = 0
+    last_evaluation_step: int = -1
+    epoch: int = 0
+    offset: int = 0
+    windows_drawn: int = 0
+    logged_steps: int = 0
+    rollbacks: int = 0  # NaN/Inf recoveries so far
+    lr_scale: float = 1.0  # halved by each rollback
+    plateau: PlateauState = field(default_factory=PlateauState)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dict(self.__dict__)
+        data["plateau"] = dict(self.plateau.__dict__)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Progress:
+        values = dict(data)
+        values["plateau"] = PlateauState(**values.get("plateau", {}))
+        known = set(cls.__dataclass_fields__)
+        return cls(**{key: value for key, value in values.items() if key in known})
+
 
 OPTIMIZER_PREFIX = "optimizer."
 RNN_STATE_PREFIX = "rnn_state."
@@ -76,3 +111,38 @@ def rnn_state_from_tensors(tensors: dict[str, torch.Tensor], device: torch.devic
         if key.startswith(RNN_STATE_PREFIX)
     }
     return state_from_tensors(parts) if parts else None
+
+
+def check_training_tensors(
+    tensors: dict[str, torch.Tensor], model: RNNLanguageModel, batch_size: int, source: Path
+) -> None:
+    """Names, shapes and dtypes of a training-state file, checked before any of it reaches the optimizer,
+    the RNGs or the model: a damaged or forged file is refused in one sentence instead of failing mid-step."""
+    parameters = list(model.parameters())
+
+    def refuse(reason: str) -> None:
+        raise PoetError(f"{source} is damaged ({reason}); resume from another checkpoint or start a new run.")
+
+    for key, tensor in tensors.items():
+        if key.startswith(OPTIMIZER_PREFIX):
+            index, _, name = key.removeprefix(OPTIMIZER_PREFIX).partition(".")
+            if not index.isdigit() or int(index) >= len(parameters) or name not in ("step", "exp_avg", "exp_avg_sq"):
+                refuse(f"unexpected optimizer entry {key}")
+            expected = () if name == "step" else tuple(parameters[int(index)].shape)
+            if tuple(tensor.shape) != expected or not tensor.is_floating_point():
+                refuse(f"{key} has shape {tuple(tensor.shape)}, not {expected}")
+        elif key in ("rng.cpu", "rng.windows") or key.startswith("rng.cuda."):
+            cpu_generator = not key.startswith("rng.cuda.")
+            wrong_shape = cpu_generator and tensor.shape != torch.get_rng_state().shape
+            if tensor.dtype != torch.uint8 or tensor.dim() != 1 or wrong_shape:
+                refuse(f"{key} is not a random-generator state")
+        elif key.startswith(RNN_STATE_PREFIX):
+            config = model.config
+            expected = (config.num_layers, batch_size, config.hidden_size)
+            if key.removeprefix(RNN_STATE_PREFIX) not in ("hidden", "cell") or tuple(tensor.shape) != expected:
+                refuse(f"{key} has shape {tuple(tensor.shape)}, not {expected}")
+        elif key == "loss_sum":
+            if tensor.shape != () or not tensor.is_floating_point():
+                refuse("loss_sum is not a single number")
+        else:
+            refuse(f"unexpected entry {key}")

@@ -215,19 +215,36 @@ class CheckpointsPane(ForwardWorkerFailures, Vertical):
     @on(DataTable.RowHighlighted, "#checkpoint-table")
     def row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         summary = self.selected
-        if summary is not None and summary.run_id != self.detail_run:
+        if summary is not None and summary.problem is not None:
+            self.detail_run = None
+            self.show_problem(summary)
+        elif summary is not None and summary.run_id != self.detail_run:
             self.load_detail(summary.run_id)
+
+    def show_problem(self, summary: Any) -> None:
+        """A damaged run or checkpoint: what is wrong, in place of its config and curve."""
+        what = f"checkpoint {summary.stem} of run" if summary.stem else "run"
+        self.query_one("#checkpoint-config", Static).update(
+            Content.assemble(
+                (f"{what} {summary.run_id}", "bold"),
+                ("\ndamaged: ", "$text-error"),
+                summary.problem,
+                ("\n\nd deletes it.", "$text-muted"),
+            )
+        )
+        self.query_one(LossPlot).show([], [])
 
     @work(thread=True, exclusive=True, group="checkpoint-detail", exit_on_error=False)
     def load_detail(self, run_id: str) -> None:
         from poet_tui.runs import RunStore
+        from poet_tui.safe_files import read_text_file_nofollow
 
         run = RunStore().get(run_id)
         events = run.events()
         progress = RunProgress()
         for event in events:
             progress.apply(event)
-        config_text = run.config_path.read_text(encoding="utf-8")
+        config_text = read_text_file_nofollow(run.config_path, what="run.toml")
         self.post_message(RunDetail(run_id, progress, config_text, run.status(events)))
 
     def on_run_detail(self, message: RunDetail) -> None:
@@ -253,15 +270,22 @@ class CheckpointsPane(ForwardWorkerFailures, Vertical):
     @on(DataTable.RowSelected, "#checkpoint-table")
     def open_selected(self) -> None:
         summary = self.selected
-        if summary is not None:
+        if summary is not None and self.usable(summary):
             self.post_message(OpenInRepl(summary.path))
+
+    def usable(self, summary: Any) -> bool:
+        if summary.problem is not None:
+            self.notify(summary.problem, title="Damaged", severity="error")
+            return False
+        return True
 
     def action_resume(self) -> None:
         summary = self.selected
         if summary is None:
             self.notify("No checkpoint is selected.", severity="warning")
             return
-        self.post_message(ResumeRun(summary.run_id))
+        if self.usable(summary):
+            self.post_message(ResumeRun(summary.run_id))
 
     def action_delete(self) -> None:
         summary = self.selected
@@ -271,7 +295,6 @@ class CheckpointsPane(ForwardWorkerFailures, Vertical):
         self.app.push_screen(DeleteScreen(summary.run_id, summary.stem), lambda choice: self.delete(summary, choice))
 
     def delete(self, summary: Any, choice: DeleteChoice | None) -> None:
-        from poet_tui.checkpoint import CheckpointFiles, remove_checkpoint
         from poet_tui.errors import PoetError
         from poet_tui.runs import RunStore
 
@@ -280,15 +303,12 @@ class CheckpointsPane(ForwardWorkerFailures, Vertical):
         store = RunStore()
         try:
             run = store.get(summary.run_id)
-            if choice == "run":
+            if choice == "run" or not summary.stem:
                 store.remove(run)
                 self.notify(f"Deleted run {run.id} and all its checkpoints.")
             else:
-                if run.training_pid() is not None:
-                    raise PoetError(f"run {run.id} is still training; stop it before deleting its checkpoints.")
-                files = CheckpointFiles.from_path(Path(summary.path))
-                remove_checkpoint(files)
-                self.notify(f"Deleted checkpoint {files.stem} of run {run.id}.")
+                store.remove_checkpoint(run, summary.stem)
+                self.notify(f"Deleted checkpoint {summary.stem} of run {run.id}.")
         except PoetError as error:
             self.notify(str(error), title="Not deleted", severity="error")
         self.detail_run = None

@@ -170,7 +170,8 @@ class ReplPane(ForwardWorkerFailures, Vertical):
         from poet_tui.run_catalog import checkpoint_summaries
         from poet_tui.runs import RunStore
 
-        summaries = sorted(checkpoint_summaries(RunStore().list()), key=lambda s: s.created, reverse=True)
+        usable = (summary for summary in checkpoint_summaries(RunStore().list()) if summary.problem is None)
+        summaries = sorted(usable, key=lambda s: s.created, reverse=True)
         choices = [
             (f"{s.run_id}/{s.stem} · step {s.step:,} · {format_float(s.val_bpc)} bits/char", s.path) for s in summaries
         ]

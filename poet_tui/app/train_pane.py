@@ -55,7 +55,10 @@ def scan_runs() -> list[tuple[str, str, int]]:
 
     found = []
     for run in reversed(RunStore().list()):
-        events = run.events()
+        try:
+            events = run.events()
+        except PoetError:
+            continue  # a damaged run: the Checkpoints pane lists it with its reason
         status = run.status(events)
         if status in ("running", "interrupted", "stopped"):
             step = max((event.get("step", 0) for event in events if "step" in event), default=0)
@@ -225,7 +228,7 @@ class TrainPane(ForwardWorkerFailures, Horizontal):
         from poet_tui.runs import RunStore
 
         run = RunStore().get(run_id)
-        self.begin(FollowedRun(run.metrics_path, run.training_pid()), RunProgress())
+        self.begin(FollowedRun(run), RunProgress())
 
     def action_pause(self) -> None:
         if self.source is None:
@@ -262,7 +265,7 @@ class TrainPane(ForwardWorkerFailures, Horizontal):
             return
         from poet_tui.runs import RunStore
 
-        if RunStore().get(run_id).training_pid() is not None:
+        if RunStore().get(run_id).is_training():
             self.attach(run_id)
         else:
             self.run_child(ChildTraining(["--resume", run_id]))

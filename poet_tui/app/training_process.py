@@ -11,12 +11,13 @@ import subprocess
 import sys
 from collections import deque
 from collections.abc import AsyncIterator
-from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from poet_tui.cli.train_command import child_command
+from poet_tui.errors import PoetError
 from poet_tui.events import parse_event_line
 from poet_tui.processes import process_alive
+from poet_tui.safe_files import open_regular_file
 
 # Reads the given pipe descriptors until each reaches end of file (they are non-blocking: asyncio set them so).
 DRAIN = """
@@ -30,6 +31,9 @@ while fds:
         except BlockingIOError:
             pass
 """
+if TYPE_CHECKING:
+    from poet_tui.runs import Run  # the run store reads checkpoints (safetensors): not before the first frame
+
 STDERR_LINES = 20
 FOLLOW_INTERVAL_S = 0.25
 READ_LIMIT = 1 << 22  # a start event carries the whole config; samples can be long lines too
@@ -155,12 +159,15 @@ class ChildTraining(TrainingSource):
 
 
 class FollowedRun(TrainingSource):
-    """A run training in another process (one the app left running): tail its metrics.jsonl."""
+    """A run training in another process (one the app left running): tail its metrics.jsonl.
 
-    def __init__(self, metrics_path: Path, pid: int | None) -> None:
+    It trains for as long as it holds the run's lock; its pid is only needed to send it signals."""
+
+    def __init__(self, run: Run) -> None:
         super().__init__()
-        self.metrics_path = metrics_path
-        self.followed_pid = pid
+        self.run = run
+        self.metrics_path = run.metrics_path
+        self.followed_pid = run.training_pid()
         self.position = 0
         self.partial = b""
 
@@ -168,14 +175,17 @@ class FollowedRun(TrainingSource):
     def pid(self) -> int | None:
         return self.followed_pid
 
+    def alive(self) -> bool:
+        return self.run.is_training()
+
     def read_new_lines(self) -> list[dict[str, Any]]:
         try:
-            with open(self.metrics_path, "rb") as file:
+            with open_regular_file(self.metrics_path, what="event log") as file:
                 file.seek(self.position)
-                chunk = file.read()
+                chunk = file.read(READ_LIMIT)
                 self.position = file.tell()
-        except FileNotFoundError:
-            return []
+        except PoetError:
+            return []  # not there yet, or not a file poet-tui will read
         lines = (self.partial + chunk).split(b"\n")
         self.partial = lines.pop()  # a line still being written
         events = (parse_event_line(line.decode("utf-8", "replace")) for line in lines)

@@ -10,17 +10,23 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from poet_tui.checkpoint import remove_checkpoint
 from poet_tui.cli.main import EXIT_OK
 from poet_tui.cli.output import cli_console
 from poet_tui.errors import PoetError
 from poet_tui.formatting import format_float, human_bytes, human_count
+from poet_tui.paths import user_path
 from poet_tui.run_catalog import CheckpointSummary, checkpoint_summaries
-from poet_tui.runs import Run, RunStore
+from poet_tui.runs import Run, RunStore, looks_like_a_path
+from poet_tui.safe_files import read_text_file_nofollow
 
 
 def add_summary_row(table: Table, summary: CheckpointSummary) -> None:
     """The run id already names the start time, corpus and tokenizer, so the row shows the rest."""
+    if summary.problem is not None:
+        table.add_row(
+            summary.run_id, f"[red]damaged[/red] {summary.stem}".rstrip(), "", "", "", "", "", summary.problem
+        )
+        return
     table.add_row(
         summary.run_id,
         summary.stem,
@@ -38,6 +44,7 @@ def summary_table(title: str) -> Table:
     table.add_column("checkpoint", no_wrap=True, min_width=10)
     for column in ("step", "params", "val loss", "bits/char", "size"):
         table.add_column(column, justify="right", no_wrap=True, min_width=len(column))
+    table.add_column("problem", overflow="fold", ratio=1, style="red")
     return table
 
 
@@ -59,10 +66,11 @@ def checkpoints_command(arguments: argparse.Namespace) -> int:
         return EXIT_OK
     if action == "show":
         run, _ = resolve_run(store, arguments.run)
+        run.require_no_links()
         config = run.config()
         events = run.events()
         console.print(f"[bold]{run.id}[/bold]  ({run.status(events)})  {run.directory}", highlight=False)
-        console.print(Path(run.config_path).read_text(encoding="utf-8"), markup=False, highlight=False)
+        console.print(read_text_file_nofollow(run.config_path, what="run.toml"), markup=False, highlight=False)
         table = summary_table("Checkpoints")
         for summary in checkpoint_summaries([run]):
             add_summary_row(table, summary)
@@ -75,17 +83,17 @@ def checkpoints_command(arguments: argparse.Namespace) -> int:
             for event in evaluations:
                 evaluation_table.add_row(
                     str(event["step"]),
-                    f"{event['val_loss']:.4f}",
-                    f"{event['val_bpc']:.3f}",
+                    format_float(event["val_loss"], 4),
+                    format_float(event.get("val_bpc"), 3),
                     "★" if event.get("best") else "",
                 )
             console.print(evaluation_table)
         console.print(f"corpus {config.corpus}, tokenizer {config.tokenizer.kind}; `poet generate {run.id}`")
         return EXIT_OK
     if action == "rm":
-        path = Path(arguments.run).expanduser()
-        if path.is_file():
-            return remove_one_checkpoint(store, arguments.run, arguments.yes, console)
+        path = user_path(arguments.run)
+        if looks_like_a_path(arguments.run) and path.is_file():
+            return remove_one_checkpoint(store, path, arguments.yes, console)
         run = store.get(arguments.run)
         if not arguments.yes and not confirm(f"Delete run {run.id} and all its checkpoints?"):
             console.print("kept.")
@@ -97,20 +105,21 @@ def checkpoints_command(arguments: argparse.Namespace) -> int:
 
 
 def resolve_run(store: RunStore, name: str) -> tuple[Run, str | None]:
-    path = Path(name).expanduser()
-    if path.is_file():
+    path = user_path(name)
+    if looks_like_a_path(name) and path.is_file():
         run, files = store.resolve_model(name)
         return run, files.stem
     return store.get(name), None
 
 
-def remove_one_checkpoint(store: RunStore, name: str, yes: bool, console: Console) -> int:
-    run, files = store.resolve_model(name)
-    if run.training_pid() is not None:
+def remove_one_checkpoint(store: RunStore, path: Path, yes: bool, console: Console) -> int:
+    """One checkpoint, named by one of its files in a store run (a damaged one can be deleted too)."""
+    run, files = store.checkpoint_at(path, check_metadata=False)
+    if run.is_training():
         raise PoetError(f"run {run.id} is still training; stop it before deleting its checkpoints.")
     if not yes and not confirm(f"Delete checkpoint {files.stem} of run {run.id}?"):
         console.print("kept.")
         return EXIT_OK
-    remove_checkpoint(files)
+    store.remove_checkpoint(run, files.stem)
     console.print(f"deleted checkpoint {files.stem} of run {run.id}")
     return EXIT_OK

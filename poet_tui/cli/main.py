@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from collections.abc import Sequence
 
@@ -19,7 +20,12 @@ class ArgumentParser(argparse.ArgumentParser):
     """argparse, but usage errors are PoetErrors: one line, exit code 2, like every other bad input."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        raise PoetError(f"{message} (see `{self.prog} --help`)")
+        raise PoetError(f"{shorten_quoted(message)} (see `{self.prog} --help`)")
+
+
+def shorten_quoted(message: str, longest: int = 40) -> str:
+    """argparse quotes the bad value; a pasted 5,000-digit number should not become a 5,000-character line."""
+    return re.sub(rf"'([^']{{{longest},}})'", lambda match: f"'{match.group(1)[: longest - 3]}...'", message)
 
 
 def batch_size_value(text: str) -> int | str:
@@ -195,3 +201,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         # `poet generate ... | head` closed the pipe: not an error worth a traceback.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
+    except OSError as error:
+        # The last net: a file that could not be read or written, said in one sentence (nothing is half-saved:
+        # every write is atomic).
+        where = f" {error.filename}" if error.filename else ""
+        print(
+            f"poet: could not read or write{where} ({error.strerror or error}); check the path, its "
+            "permissions and the free space, then try again.",
+            file=sys.stderr,
+        )
+        return EXIT_BAD_INPUT

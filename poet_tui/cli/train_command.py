@@ -70,8 +70,51 @@ def config_from_arguments(arguments: argparse.Namespace) -> Any:
             setattr(getattr(config, section), name, value)
     if arguments.seed is not None:
         config.seed = arguments.seed
-    config.validate()
+    config.validate(training_memory(config.training.device))
     return config
+
+
+def training_memory(device: Any) -> int | None:
+    """The memory a model trained on `device` must fit in, where that is known without importing torch.
+
+    `auto` may mean a GPU, which only torch can tell: the engine checks that run again once its device is known."""
+    from poet_tui.model_size import cpu_available_bytes
+
+    return cpu_available_bytes() if device == "cpu" else None
+
+
+def given_flags(arguments: argparse.Namespace, names: Any) -> list[str]:
+    """The options among `names` that the user gave, spelt as they typed them."""
+    return ["--" + name.replace("_", "-") for name in names if getattr(arguments, name, None) is not None]
+
+
+def check_resume_arguments(arguments: argparse.Namespace) -> dict[str, Any]:
+    """A resumed run keeps the settings it was started with; only its budget may change. Returns the new budget.
+
+    Flags it cannot honour are refused in one sentence rather than silently ignored."""
+    from poet_tui.config import setting_problem
+
+    if not arguments.resume.strip():
+        raise PoetError("--resume needs a run name (or its start); `poet checkpoints list` shows them.")
+    settings = ("corpus", "preset", "seed", *(flag for flag in FLAG_FIELDS if flag not in BUDGET_FLAGS))
+    unhonoured = given_flags(arguments, settings)
+    if unhonoured:
+        listed = ", ".join(unhonoured[:-1]) + (" and " if len(unhonoured) > 1 else "") + unhonoured[-1]
+        them = "it" if len(unhonoured) == 1 else "them"
+        raise PoetError(
+            "--resume continues a run with the settings it started with, its device included, and changes only its "
+            f"budget (--max-steps, --max-minutes, --epochs), so it cannot take {listed}; leave {them} out, "
+            f"or start a new run with {them}."
+        )
+    overrides = {}
+    for flag in sorted(BUDGET_FLAGS):
+        value = getattr(arguments, flag, None)
+        if value is not None:
+            problem = setting_problem(*FLAG_FIELDS[flag], value)
+            if problem is not None:
+                raise PoetError(problem)
+            overrides[FLAG_FIELDS[flag][1]] = value
+    return overrides
 
 
 class StopRequest:
@@ -95,7 +138,15 @@ class StopRequest:
 
 def train_in_process(arguments: argparse.Namespace) -> int:
     """The `--jsonl` path: the real training, events on stdout and in the run's metrics.jsonl."""
-    from poet_tui.events import StdoutEvents
+    from poet_tui.events import StdoutEvents, make_event
+
+    stdout_events = StdoutEvents()
+    try:  # flags first: a refusal is an error event too, and nothing is installed or created before it
+        overrides = check_resume_arguments(arguments) if arguments.resume is not None else None
+        config = config_from_arguments(arguments) if arguments.resume is None else None
+    except PoetError as error:
+        stdout_events(make_event("error", message=str(error)))
+        raise
     from poet_tui.pausing import clock
     from poet_tui.runs import RunStore
     from poet_tui.train import resume, train
@@ -103,16 +154,10 @@ def train_in_process(arguments: argparse.Namespace) -> int:
     stop = StopRequest()
     stop.install()
     clock.install()
-    stdout_events = StdoutEvents()
-    if arguments.resume:
-        overrides = {
-            FLAG_FIELDS[flag][1]: getattr(arguments, flag)
-            for flag in BUDGET_FLAGS
-            if getattr(arguments, flag, None) is not None
-        }
+    if config is None:
         reason = resume(RunStore().get(arguments.resume), stdout_events, stop, overrides)
     else:
-        _, reason = train(config_from_arguments(arguments), stdout_events, stop)
+        _, reason = train(config, stdout_events, stop)
     return EXIT_INTERRUPTED if reason == "stopped" else EXIT_OK
 
 
@@ -140,8 +185,15 @@ def train_with_display(argv: list[str]) -> int:
             child.send_signal(signal.SIGINT)
         display.note_stopping()
 
+    def terminal_closed(signal_number: int, frame: Any) -> None:
+        """The terminal went away: nobody watches the run any more, so stop it as Ctrl-C would."""
+        display.lose_terminal()
+        forward_interrupt(signal_number, frame)
+
     signal.signal(signal.SIGINT, forward_interrupt)
     signal.signal(signal.SIGTERM, forward_interrupt)
+    if signal.getsignal(signal.SIGHUP) != signal.SIG_IGN:  # under nohup the user detached on purpose
+        signal.signal(signal.SIGHUP, terminal_closed)
     error_message = None
     assert child.stdout is not None and child.stderr is not None
     with display:
@@ -181,6 +233,9 @@ def arguments_to_argv(arguments: argparse.Namespace) -> list[str]:
 def train_command(arguments: argparse.Namespace) -> int:
     if arguments.jsonl:
         return train_in_process(arguments)
-    if not arguments.resume:
-        config_from_arguments(arguments)  # refuse bad flags here, before starting a child
+    # Refuse bad flags here, before starting a child.
+    if arguments.resume is not None:
+        check_resume_arguments(arguments)
+    else:
+        config_from_arguments(arguments)
     return train_with_display(arguments_to_argv(arguments))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import time
 from typing import Any
 
@@ -36,6 +38,19 @@ class TrainingDisplay:
 
     def note_stopping(self) -> None:
         self.stopping = True
+
+    def lose_terminal(self) -> None:
+        """The terminal hung up: stop drawing and send what is still printed to /dev/null, so that writing to
+        the dead terminal cannot fail while the run checkpoints and exits."""
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        for descriptor in (1, 2):
+            with contextlib.suppress(OSError):
+                os.dup2(devnull, descriptor)
+        os.close(devnull)
+        if self.live is not None:
+            with contextlib.suppress(Exception):  # its last frame goes to /dev/null now
+                self.live.stop()
+            self.live = None
 
     def show(self, event: dict[str, Any]) -> None:
         self.progress.apply(event)

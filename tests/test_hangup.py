@@ -1,0 +1,58 @@
+"""Closing the terminal under `poet train` stops the run like Ctrl-C: a checkpoint, then exit; no orphan trainer."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from poet_tui.runs import RunStore
+from tests.conftest import events_of
+
+FLAGS = ["--embedding", "16", "--hidden", "24", "--batch-size", "4", "--bptt", "16", "--log-every", "1",
+         "--max-steps", "100000", "--device", "cpu"]  # fmt: skip
+
+
+def start_display(tiny_corpus: Path, **popen: object) -> subprocess.Popen[str]:
+    command = [sys.executable, "-m", "poet_tui", "train", "--corpus", str(tiny_corpus), *FLAGS]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen)  # type: ignore[call-overload]
+
+
+def wait_for_training() -> None:
+    """Until the child holds its run's lock and has logged a step (a net against a hang, not a speed test)."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        runs = RunStore().list()
+        if runs and runs[-1].is_training() and events_of(runs[-1], "step"):
+            return
+        time.sleep(0.1)
+    raise AssertionError("the training child never started")
+
+
+def test_a_hangup_stops_the_run_with_a_checkpoint(tiny_corpus: Path) -> None:
+    display = start_display(tiny_corpus)
+    wait_for_training()
+    display.send_signal(signal.SIGHUP)
+    assert display.wait(timeout=120) == 130
+    run = RunStore().list()[-1]
+    assert not run.is_training()  # the child is not left training without a reader
+    assert events_of(run, "done")[-1]["reason"] == "stopped"
+    assert events_of(run, "checkpoint")[-1]["step"] == events_of(run, "done")[-1]["step"]
+
+
+def test_under_nohup_a_hangup_is_ignored(tiny_corpus: Path) -> None:
+    def ignore_hangups() -> None:
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+
+    display = start_display(tiny_corpus, preexec_fn=ignore_hangups)
+    try:
+        wait_for_training()
+        display.send_signal(signal.SIGHUP)
+        time.sleep(1)
+        run = RunStore().list()[-1]
+        assert display.poll() is None and run.is_training()
+    finally:
+        display.send_signal(signal.SIGINT)
+        assert display.wait(timeout=120) == 130
