@@ -14,6 +14,7 @@ import re
 import secrets
 import shutil
 import stat
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,6 +31,7 @@ from poet_tui.run_lock import RunLock, is_locked
 RUN_ID = re.compile(r"^\d{8}-\d{6}-[A-Za-z0-9_-]{1,100}$")
 TRASH_DIR = ".trash"  # inside the store's root: a rename there never crosses a filesystem
 CANDIDATES_SHOWN = 8
+UNFINISHED_AGE_S = 60  # a run folder without run.toml this old was left by a kill during its creation
 
 
 @dataclass(frozen=True)
@@ -156,6 +158,7 @@ class RunStore:
                 "check that the data home is writable and has space."
             ) from None
         self.empty_trash()
+        self.sweep_unfinished()
         for attempt in range(1, 1000):
             directory = self.root / (base if attempt == 1 else f"{base}-{attempt}")
             try:
@@ -235,7 +238,7 @@ class RunStore:
         """A run name (or prefix), a run directory, or any file of a checkpoint → its run and checkpoint."""
         name = name_or_path.strip()
         path = user_path(name)
-        if name and looks_like_a_path(name) and (path.is_file() or path.with_suffix(".json").is_file()):
+        if name and looks_like_a_path(name) and names_a_checkpoint_file(path):
             return self.checkpoint_at(path)
         run = self.get(name_or_path)
         run.require_no_links()
@@ -303,6 +306,24 @@ class RunStore:
                     "check that the folder is writable."
                 ) from None
 
+    def sweep_unfinished(self) -> None:
+        """Remove run folders a kill left before their run.toml existed: never listed, never resumable. One
+        being created right now holds its lock (or is seconds old), so it is left alone."""
+        try:
+            entries = list(os.scandir(self.root))
+        except OSError:
+            return
+        now = time.time()
+        for entry in entries:
+            if not RUN_ID.match(entry.name) or not entry.is_dir(follow_symlinks=False):
+                continue
+            folder = Path(entry.path)
+            with contextlib.suppress(OSError):
+                unfinished = not os.path.lexists(folder / "run.toml")
+                old = now - entry.stat(follow_symlinks=False).st_mtime > UNFINISHED_AGE_S
+                if unfinished and old and not is_locked(folder):
+                    shutil.rmtree(folder, ignore_errors=True)
+
     def empty_trash(self) -> None:
         """Finish deletes that a crash interrupted. shutil.rmtree removes links, never what they point at."""
         trash = self.root / TRASH_DIR
@@ -313,6 +334,16 @@ class RunStore:
                 else:
                     with contextlib.suppress(OSError):
                         os.unlink(entry.path)
+
+
+def names_a_checkpoint_file(path: Path) -> bool:
+    """A file, or a checkpoint stem whose JSON exists; never raises for `/`, `.` or a name too long."""
+    if not path.name or path.name in (".", ".."):
+        return False
+    try:
+        return path.is_file() or path.with_name(path.name + ".json").is_file()
+    except (OSError, ValueError):
+        return False
 
 
 def looks_like_a_path(name: str) -> bool:

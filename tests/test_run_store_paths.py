@@ -143,3 +143,19 @@ def test_no_name_reaches_outside_the_store(name: str, tmp_path: Path, trained_ru
     if run is not None:
         assert run.directory.parent.resolve() == store.root.resolve()
     assert (outside / "precious.txt").exists() and (outside / "run.toml").exists()
+
+
+def test_a_run_folder_a_kill_left_without_its_config_is_swept_by_the_next_run(tiny_corpus: Path) -> None:
+    runs = RunStore().root
+    runs.mkdir(parents=True)
+    abandoned = runs / "20200101-000000-old-char"
+    (abandoned / "checkpoints").mkdir(parents=True)
+    os.utime(abandoned, (0, 0))
+    being_made = runs / "20200101-000001-new-char"  # seconds old: another process may be creating it now
+    being_made.mkdir()
+    not_a_run = runs / "my-notes"
+    not_a_run.mkdir()
+    os.utime(not_a_run, (0, 0))
+    train(tiny_config(tiny_corpus, max_steps=2, eval_every_steps=2))
+    assert not abandoned.exists()
+    assert being_made.exists() and not_a_run.exists()

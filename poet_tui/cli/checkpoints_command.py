@@ -16,7 +16,7 @@ from poet_tui.errors import PoetError
 from poet_tui.formatting import format_float, human_bytes, human_count
 from poet_tui.paths import user_path
 from poet_tui.run_catalog import CheckpointSummary, checkpoint_summaries
-from poet_tui.runs import Run, RunStore, looks_like_a_path
+from poet_tui.runs import Run, RunStore, looks_like_a_path, names_a_checkpoint_file
 from poet_tui.safe_files import read_text_file_nofollow
 
 
@@ -92,7 +92,7 @@ def checkpoints_command(arguments: argparse.Namespace) -> int:
         return EXIT_OK
     if action == "rm":
         path = user_path(arguments.run)
-        if looks_like_a_path(arguments.run) and path.is_file():
+        if looks_like_a_path(arguments.run) and names_a_checkpoint_file(path):
             return remove_one_checkpoint(store, path, arguments.yes, console)
         run = store.get(arguments.run)
         if not arguments.yes and not confirm(f"Delete run {run.id} and all its checkpoints?"):
@@ -106,7 +106,7 @@ def checkpoints_command(arguments: argparse.Namespace) -> int:
 
 def resolve_run(store: RunStore, name: str) -> tuple[Run, str | None]:
     path = user_path(name)
-    if looks_like_a_path(name) and path.is_file():
+    if looks_like_a_path(name) and names_a_checkpoint_file(path):
         run, files = store.resolve_model(name)
         return run, files.stem
     return store.get(name), None
