@@ -113,3 +113,10 @@ def model_size_problem(config: ModelConfig, available_bytes: int | None = None) 
             f"more than the {format_bytes(available_bytes)} of memory available"
         )
     return None
+
+
+def memory_for_device(device: str) -> int | None:
+    """The memory a model trained on `device` must fit in, where that is known without importing torch.
+
+    `auto` may mean a GPU, which only torch can tell: the engine checks that run again once its device is known."""
+    return cpu_available_bytes() if device == "cpu" else None

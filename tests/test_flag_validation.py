@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from poet_tui.cli.main import main
-from poet_tui.cli.train_command import FLAG_FIELDS
-from poet_tui.config import RULES, ModelConfig, RunConfig, TokenizerConfig, TrainingConfig, load_run_config
+from poet_tui.config import ModelConfig, RunConfig, TokenizerConfig, TrainingConfig, load_run_config
 from poet_tui.errors import PoetError
+from poet_tui.options import OPTIONS, Option, flagged
 
 # Small and short, so a bad value that slipped through would fail fast instead of training for ten minutes.
 BASE_FLAGS = [
@@ -121,6 +121,11 @@ BAD_TRAIN_VALUES: dict[str, list[tuple[list[str], str]]] = {
         (["-0.5"], "--val-fraction must be between 0 and 1."),
         (["nan"], "--val-fraction must be a finite number, not nan."),
     ],
+    "min_lr_ratio": [
+        (["-0.1"], "--min-lr-ratio must be between 0 and 1."),
+        (["1.5"], "--min-lr-ratio must be between 0 and 1."),
+        (["nan"], "--min-lr-ratio must be a finite number, not nan."),
+    ],
     "device": [(["tpu"], "invalid choice")],
     "precision": [(["fp16"], "invalid choice")],
     "seed": [
@@ -152,16 +157,24 @@ def assert_refused(code: int, capsys: pytest.CaptureFixture[str], poet_home: Pat
 
 
 def test_every_flag_has_bad_values_tested() -> None:
-    assert set(BAD_TRAIN_VALUES) == {*FLAG_FIELDS, "seed", "preset"}
+    assert set(BAD_TRAIN_VALUES) == {*(item.dest for item in flagged() if item.key != "corpus"), "preset"}
 
 
-def test_every_setting_of_a_run_has_a_rule() -> None:
-    """validate() checks each field of run.toml; a new field without a rule fails here."""
-    expected = {("", item.name) for item in fields(RunConfig) if item.name not in ("tokenizer", "model", "training")}
+def test_every_typed_setting_of_a_run_has_an_option_and_its_default() -> None:
+    """validate() checks each field of run.toml, and each field's default is the table's: one source of both."""
+    expected = {
+        ("", item.name)
+        for item in fields(RunConfig)
+        if item.name not in ("tokenizer", "model", "training", "other_settings")
+    }
     sections = {"tokenizer": TokenizerConfig, "model": ModelConfig, "training": TrainingConfig}
     for section, section_class in sections.items():
         expected |= {(section, item.name) for item in fields(section_class)}
-    assert {(rule.section, rule.name) for rule in RULES} == expected
+    assert {(item.section, item.name) for item in OPTIONS} == expected
+    config = RunConfig(corpus="")
+    for item in OPTIONS:
+        if item.key != "corpus":
+            assert config.setting(item) == item.default, item.key
 
 
 @pytest.mark.parametrize("jsonl", [False, True], ids=["display", "jsonl"])
@@ -266,18 +279,17 @@ WRONG_VALUES: list[Any] = ["12", "", True, False, None, [1], {"a": 1}, 1.5, floa
 WRONG_VALUES.append(10**400)  # TOML readers take integers of any length; no float holds this one
 
 
-@pytest.mark.parametrize("rule", RULES, ids=lambda rule: f"{rule.section or 'top'}.{rule.name}")
-def test_a_run_toml_field_of_any_wrong_value_is_a_poet_error(rule: Any) -> None:
+@pytest.mark.parametrize("item", OPTIONS, ids=lambda item: item.key)
+def test_a_run_toml_field_of_any_wrong_value_is_a_poet_error(item: Option) -> None:
     refused = 0
     for value in WRONG_VALUES:
         config = RunConfig(corpus="sonnets")
-        holder = getattr(config, rule.section) if rule.section else config
-        setattr(holder, rule.name, value)
+        config.set_setting(item, value)
         try:
             config.validate()
         except PoetError as error:
             refused += 1
-            assert rule.flag in str(error) or "makes a model" in str(error)
+            assert item.flag_name in str(error) or "makes a model" in str(error)
     assert refused >= 5  # every field refuses at least the types it cannot hold
 
 
@@ -324,9 +336,9 @@ def test_a_run_toml_with_wrong_value_types_is_refused_when_read(tmp_path: Path) 
 @pytest.mark.parametrize(
     ("flag", "text", "error"),
     [
-        ("lr", "nan", "Learn rate must be a finite number, not nan."),
-        ("lr", "1e999", "Learn rate must be a finite number, not inf."),
-        ("lr", "-0.1", "Learn rate must be positive."),
+        ("lr", "nan", "Learning rate must be a finite number, not nan."),
+        ("lr", "1e999", "Learning rate must be a finite number, not inf."),
+        ("lr", "-0.1", "Learning rate must be positive."),
         ("max_minutes", "inf", "Minutes must be a finite number, not inf."),
         ("epochs", "-1", "Epochs must be positive."),
         ("dropout", "nan", "Dropout must be a finite number, not nan."),
@@ -335,7 +347,7 @@ def test_a_run_toml_with_wrong_value_types_is_refused_when_read(tmp_path: Path) 
         ("hidden", "40000", "Hidden 40000 with layers 2 makes a model of"),
         ("seed", "-1", "Seed must be between 0 and 2**63 - 1 (9223372036854775807)."),
         ("log_every", "0", "Log every must be at least 1."),
-        ("batch_size", "99999999", "Batch must be at most 65536."),
+        ("batch_size", "99999999", "Batch size must be at most 65536."),
         ("layers", "9" * 5000, "Layers must be a whole number, not '99999999999999999...'."),
         ("corpus", "~nosuchuser-poet/poems.txt", "There is no corpus named '~nosuchuser-poet/poems.txt'"),
     ],

@@ -1,13 +1,11 @@
-"""The Train pane's form: tokenizer, model and training settings, presets, and validation of every value.
+"""The Train pane's form: one field per option of the option table, grouped as `poet train --help` groups them.
 
-Fields are named after `poet train` flags, so a filled form becomes the child's command line through the
-CLI's own `arguments_to_argv`, and its RunConfig through the CLI's own `config_from_arguments`."""
+The form builds a `RunConfig` directly and checks it with the same `RunConfig.validate` the command line uses,
+naming settings by their form words; the child is started from that config's own flags (`RunConfig.to_argv`)."""
 
 from __future__ import annotations
 
-import argparse
-import re
-from dataclasses import dataclass
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -17,101 +15,24 @@ from textual.containers import Grid, VerticalScroll
 from textual.message import Message
 from textual.suggester import SuggestFromList
 from textual.widget import Widget
-from textual.widgets import Input, Label, Select, Static
+from textual.widgets import Collapsible, Input, Label, Select, Static
 
 from poet_tui.app.corpus_pane import known_corpora
-from poet_tui.cli.train_command import FLAG_FIELDS, arguments_to_argv, config_from_arguments
 from poet_tui.config import RunConfig
 from poet_tui.corpus_registry import find_corpus
 from poet_tui.errors import PoetError
-from poet_tui.presets import PRESET_NAMES, PRESETS
+from poet_tui.model_size import memory_for_device
+from poet_tui.options import GROUPS, OPTIONS, Option, flagged, form_names, option_table
+from poet_tui.presets import PRESET_NAMES
 
-DEFAULT_PRESET = "tiny-cpu"
-DEFAULT_MAX_MINUTES = 10.0
-
-
-@dataclass(frozen=True)
-class FormField:
-    flag: str  # the `poet train` option, without dashes, as argparse stores it
-    label: str
-    kind: type = int  # int, float, str (a choice) or bool
-    choices: tuple[str, ...] = ()
-    optional: bool = False  # blank means "not set" (the budgets)
-    auto: bool = False  # "auto" is a value too (`--batch-size auto`: the largest batch that fits the GPU)
-
-
-SECTIONS: tuple[tuple[str, tuple[FormField, ...]], ...] = (
-    (
-        "Tokenizer",
-        (
-            FormField("tokenizer", "kind", str, ("char", "word", "spm")),
-            FormField("vocab_size", "vocab", int),
-        ),
-    ),
-    (
-        "Model",
-        (
-            FormField("cell", "cell", str, ("lstm", "gru")),
-            FormField("layers", "layers"),
-            FormField("hidden", "hidden"),
-            FormField("embedding", "embedding"),
-            FormField("dropout", "dropout", float),
-            FormField("tied", "tied", bool),
-        ),
-    ),
-    (
-        "Training",
-        (
-            FormField("batch_size", "batch", auto=True),
-            FormField("bptt", "bptt"),
-            FormField("lr", "learn rate", float),
-            FormField("eval_every", "eval every"),
-            FormField("log_every", "log every"),
-            FormField("seed", "seed"),
-            FormField("device", "device", str, ("auto", "cpu", "cuda")),
-        ),
-    ),
-    (
-        "Budget (the first reached ends the run)",
-        (
-            FormField("max_steps", "max steps", optional=True),
-            FormField("max_minutes", "minutes", float, optional=True),
-            FormField("epochs", "epochs", float, optional=True),
-        ),
-    ),
-)
-FIELDS: dict[str, FormField] = {field.flag: field for _, fields in SECTIONS for field in fields}
-
-
-def config_value(config: RunConfig, flag: str) -> Any:
-    if flag == "seed":
-        return config.seed
-    section, name = FLAG_FIELDS[flag]
-    return getattr(getattr(config, section), name)
-
-
-def default_config(corpus: str = "") -> RunConfig:
-    config = RunConfig(corpus=corpus)
-    apply_preset(config, DEFAULT_PRESET)
-    config.training.max_minutes = DEFAULT_MAX_MINUTES
-    return config
-
-
-def apply_preset(config: RunConfig, preset: str) -> None:
-    for section, values in PRESETS.get(preset, {}).items():
-        for name, value in values.items():
-            setattr(getattr(config, section), name, value)
+DEFAULTS = "defaults"  # the preset list's first entry: every setting at its default
 
 
 def corpus_names() -> SuggestFromList:
     return SuggestFromList([entry.name for entry in known_corpora()])
 
 
-def in_form_words(message: str) -> str:
-    """RunConfig.validate names command-line flags; the form calls them by their labels."""
-    for field in FIELDS.values():
-        # Not followed by a letter or dash: --eval-every is not the start of --eval-every-seconds.
-        message = re.sub(rf"--{field.flag.replace('_', '-')}(?![\w-])", field.label, message)
+def capitalized(message: str) -> str:
     return message[:1].upper() + message[1:]
 
 
@@ -131,56 +52,76 @@ def format_value(value: Any) -> str:
     return str(value)
 
 
+def field_id(item: Option) -> str:
+    return f"field-{item.dest}"
+
+
 class TrainForm(VerticalScroll):
-    """Every value is checked as it is typed; `arguments()` gives the child's flags or raises PoetError."""
+    """Every value is checked as it is typed; `config()` gives the run's settings or raises PoetError."""
 
     class Changed(Message):
         def __init__(self, error: str | None) -> None:
             super().__init__()
             self.error = error
 
-    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+    def __init__(
+        self, *, options: Iterable[Option] = OPTIONS, id: str | None = None, classes: str | None = None
+    ) -> None:
         super().__init__(id=id, classes=classes)
-        self.initial = default_config()
+        self.options = tuple(options)
+        self.by_key = option_table(self.options)
+        # Every setting a user sets, except the corpus, which has its own field at the top.
+        self.fields = [item for item in flagged(self.options) if item.key != "corpus"]
+        self.initial = RunConfig(corpus="")
         self.shown_error: str | None = "not checked yet"
 
     def compose(self) -> ComposeResult:
         with Grid(classes="form-grid wide"):
             yield Label("preset", classes="form-label")
-            yield Select(
-                [(name, name) for name in PRESET_NAMES],
-                value=DEFAULT_PRESET,
-                allow_blank=False,
-                compact=True,
-                id="field-preset",
-            )
+            choices = [(DEFAULTS, DEFAULTS), *((name, name) for name in PRESET_NAMES)]
+            yield Select(choices, value=DEFAULTS, allow_blank=False, compact=True, id="field-preset")
             yield Label("corpus", classes="form-label")
             yield Input(placeholder="name or path", suggester=corpus_names(), compact=True, id="field-corpus")
-        for title, fields in SECTIONS:
-            yield Static(title, classes="form-section")
-            with Grid(classes="form-grid"):
-                for field in fields:
-                    yield Label(field.label, classes="form-label")
-                    yield self.make_input(field, config_value(self.initial, field.flag))
+        for group, title in GROUPS.items():
+            yield from self.group_fields(title, self.fields_of(group, advanced=False))
+        with Collapsible(title="Advanced", collapsed=True, id="form-advanced"):
+            for group, title in GROUPS.items():
+                yield from self.group_fields(title, self.fields_of(group, advanced=True))
         yield Static(id="form-error")
 
-    def make_input(self, field: FormField, value: Any) -> Widget:
-        identifier = f"field-{field.flag}"
-        options = [("no", False), ("yes", True)] if field.kind is bool else [(c, c) for c in field.choices]
+    def fields_of(self, group: str, *, advanced: bool) -> list[Option]:
+        return [item for item in self.fields if item.group == group and item.advanced == advanced]
+
+    def group_fields(self, title: str, items: list[Option]) -> ComposeResult:
+        if not items:
+            return
+        yield Static(title, classes="form-section")
+        with Grid(classes="form-grid"):
+            for item in items:
+                yield Label(item.label or item.name, classes="form-label")
+                yield self.make_input(item, self.initial.setting(item))
+
+    def make_input(self, item: Option, value: Any) -> Widget:
+        tooltip = f"{item.help} (default: {item.default_text()}; {item.flag})"
+        options = [("no", False), ("yes", True)] if item.kind == "bool" else [(c, c) for c in item.choices]
         if options:
-            return Select(options, value=value, allow_blank=False, compact=True, id=identifier)
-        return Input(
+            select: Select[Any] = Select(options, value=value, allow_blank=False, compact=True, id=field_id(item))
+            select.tooltip = tooltip
+            return select
+        field = Input(
             format_value(value),
-            placeholder="none" if field.optional else "number or auto" if field.auto else "",
-            type="text" if field.auto else "integer" if field.kind is int else "number",
-            valid_empty=field.optional,
+            placeholder="none" if item.optional else "number or auto" if item.auto_setting else "",
+            type="text" if item.auto_setting or item.kind == "text" else "integer" if item.kind == "int" else "number",
+            valid_empty=item.optional,
             compact=True,
-            id=identifier,
+            id=field_id(item),
         )
+        field.tooltip = tooltip
+        return field
 
     def on_mount(self) -> None:
         self.border_title = "New run"
-        self.update_vocab_state()
+        self.update_applicable()
         self.validate_now()
 
     def refresh_corpus_names(self) -> None:
@@ -191,20 +132,28 @@ class TrainForm(VerticalScroll):
         self.query_one("#field-corpus", Input).focus()
 
     # ----- reading and writing values -----
-    def widget_for(self, flag: str) -> Widget:
-        return self.query_one(f"#field-{flag}")
+    def widget_for(self, dest: str) -> Widget:
+        """A field by its flag's name as argparse stores it (`lr`, `batch_size`)."""
+        return self.query_one(f"#field-{dest}")
 
-    def set_value(self, flag: str, value: Any) -> None:
-        widget = self.widget_for(flag)
+    def set_value(self, dest: str, value: Any) -> None:
+        widget = self.widget_for(dest)
         if isinstance(widget, Select):
             widget.value = value
         elif isinstance(widget, Input):
             widget.value = format_value(value)
 
     def load_config(self, config: RunConfig) -> None:
-        for flag in FIELDS:
-            self.set_value(flag, config_value(config, flag))
+        """Show a config's settings (a preset applied, or the settings of the run being watched)."""
+        for item in self.fields:
+            value = config.setting(item)
+            if item.auto_setting and config.setting(self.auto_option(item)):
+                value = "auto"
+            self.set_value(item.dest, value)
         self.corpus = config.corpus
+
+    def auto_option(self, item: Option) -> Option:
+        return self.by_key[f"{item.section}.{item.auto_setting}"]
 
     @property
     def corpus(self) -> str:
@@ -214,58 +163,53 @@ class TrainForm(VerticalScroll):
     def corpus(self, name: str) -> None:
         self.query_one("#field-corpus", Input).value = name
 
-    def parse(self, field: FormField) -> Any:
-        widget = self.widget_for(field.flag)
+    def parse(self, item: Option) -> Any:
+        widget = self.widget_for(item.dest)
         if isinstance(widget, Select):
             return widget.value
         assert isinstance(widget, Input)
-        text = widget.value.strip()
         widget.remove_class("-invalid")
-        if not text:
-            if field.optional:
-                return None
-            widget.add_class("-invalid")
-            raise PoetError(f"{field.label.capitalize()} needs a value.")
-        if field.auto and text == "auto":
-            return text
         try:
-            return field.kind(text)
-        except ValueError:
+            return item.parse_text(widget.value)
+        except ValueError as error:
             widget.add_class("-invalid")
-            kind = "a whole number" if field.kind is int else "a number"
-            kind += " or auto" if field.auto else ""
+            name = capitalized(item.form_name)
+            text = widget.value.strip()
+            if not text:
+                raise PoetError(f"{name} needs a value.") from None
             shown = text if len(text) <= 20 else text[:17] + "..."
-            raise PoetError(f"{field.label.capitalize()} must be {kind}, not '{shown}'.") from None
+            raise PoetError(f"{name} must be {error}, not '{shown}'.") from None
 
-    def namespace(self) -> argparse.Namespace:
-        """The form as the parsed `poet train` flags it stands for."""
-        values: dict[str, Any] = {flag: None for flag in FLAG_FIELDS}
+    def config(self) -> RunConfig:
+        """The run the form describes, checked as `poet train` checks its flags but in the form's words."""
+        config = RunConfig(corpus=self.corpus)
         errors = []
-        for field in FIELDS.values():
+        for item in self.fields:
             try:
-                values[field.flag] = self.parse(field)
+                value = self.parse(item)
             except PoetError as error:
                 errors.append(str(error))
+                continue
+            if item.auto_setting:
+                config.set_setting(self.auto_option(item), value == "auto")
+                if value == "auto":
+                    continue
+            config.set_setting(item, value)
         if errors:
             raise PoetError(errors[0])
-        return argparse.Namespace(corpus=self.corpus, resume=None, preset=None, **values)
-
-    def arguments(self) -> list[str]:
-        """The child's flags, after the same validation `poet train` does (RunConfig.validate)."""
-        namespace = self.namespace()
-        if not namespace.corpus:
+        if not config.corpus:
             raise PoetError("Pick a corpus in the Corpus pane (F2), or type a corpus name or path.")
-        if find_corpus(namespace.corpus) is None and not path_exists(namespace.corpus):
-            raise PoetError(f"There is no corpus named '{namespace.corpus}' and no such file or folder.")
+        if find_corpus(config.corpus) is None and not path_exists(config.corpus):
+            raise PoetError(f"There is no corpus named '{config.corpus}' and no such file or folder.")
         try:
-            config_from_arguments(namespace)
+            config.validate(memory_for_device(config.training.device), options=self.options, names=form_names)
         except PoetError as error:
-            raise PoetError(in_form_words(str(error))) from None
-        return arguments_to_argv(namespace)
+            raise PoetError(capitalized(str(error))) from None
+        return config
 
     def validate_now(self) -> str | None:
         try:
-            self.arguments()
+            self.config()
         except PoetError as error:
             message: str | None = str(error)
         else:
@@ -277,24 +221,29 @@ class TrainForm(VerticalScroll):
             error_widget.display = message is not None
         return message
 
-    def update_vocab_state(self) -> None:
-        self.widget_for("vocab_size").disabled = self.widget_for("tokenizer").value != "spm"  # type: ignore[attr-defined]
+    def update_applicable(self) -> None:
+        """Grey out settings that the chosen tokenizer (or any other setting they depend on) ignores."""
+        for item in self.fields:
+            if item.applies_when is None:
+                continue
+            key, values = item.applies_when
+            decider = self.widget_for(self.by_key[key].dest)
+            self.widget_for(item.dest).disabled = getattr(decider, "value", None) not in values
 
     # ----- events -----
     @on(Select.Changed, "#field-preset")
     def preset_changed(self, event: Select.Changed) -> None:
-        preset = str(event.value)
-        for section, values in PRESETS.get(preset, {}).items():
-            for name, value in values.items():
-                flag = next(f for f, target in FLAG_FIELDS.items() if target == (section, name))
-                if flag in FIELDS:
-                    self.set_value(flag, value)
+        """A preset is a starting point: the defaults with the preset's values, the corpus kept."""
+        config = RunConfig(corpus=self.corpus)
+        if event.value != DEFAULTS:
+            config.apply_preset(str(event.value))
+        self.load_config(config)
 
     @on(Input.Changed)
     @on(Select.Changed)
     def value_changed(self, event: Message) -> None:
         event.stop()
-        self.update_vocab_state()
+        self.update_applicable()
         self.post_message(self.Changed(self.validate_now()))
 
     def set_locked(self, locked: bool) -> None:
@@ -302,5 +251,5 @@ class TrainForm(VerticalScroll):
         for widget in self.query("Input, Select"):
             widget.disabled = locked
         if not locked:
-            self.update_vocab_state()
+            self.update_applicable()
             self.validate_now()

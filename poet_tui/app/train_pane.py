@@ -31,6 +31,7 @@ from poet_tui.config import RunConfig
 from poet_tui.errors import PoetError
 from poet_tui.formatting import format_float, human_count, human_duration
 from poet_tui.run_progress import RunProgress
+from poet_tui.training_child import resume_flags
 
 REFRESH_INTERVAL_S = 0.25
 GPU_POLL_S = 2.0
@@ -205,11 +206,11 @@ class TrainPane(ForwardWorkerFailures, Horizontal):
             self.notify("A run is already training; stop it first (ctrl+t).", severity="warning")
             return
         try:
-            argv = self.form.arguments()
+            config = self.form.config()
         except PoetError as error:
             self.notify(str(error), title="Cannot start", severity="error")
             return
-        self.run_child(ChildTraining(argv))
+        self.run_child(ChildTraining(config.to_argv()))
 
     def run_child(self, child: ChildTraining) -> None:
         child.start()
@@ -268,7 +269,7 @@ class TrainPane(ForwardWorkerFailures, Horizontal):
         if RunStore().get(run_id).is_training():
             self.attach(run_id)
         else:
-            self.run_child(ChildTraining(["--resume", run_id]))
+            self.run_child(ChildTraining(resume_flags(run_id)))
 
     def detach(self) -> None:
         """The app quits and leaves the run training."""

@@ -13,11 +13,11 @@ from collections import deque
 from collections.abc import AsyncIterator
 from typing import IO, TYPE_CHECKING, Any
 
-from poet_tui.cli.train_command import child_command
 from poet_tui.errors import PoetError
 from poet_tui.events import parse_event_line
 from poet_tui.processes import process_alive
 from poet_tui.safe_files import open_regular_file
+from poet_tui.training_child import train_child_command
 
 # Reads the given pipe descriptors until each reaches end of file (they are non-blocking: asyncio set them so).
 DRAIN = """
@@ -103,7 +103,7 @@ class ChildTraining(TrainingSource):
 
     @property
     def command(self) -> list[str]:
-        return child_command(self.argv)
+        return train_child_command(self.argv)
 
     @property
     def pid(self) -> int | None:

@@ -28,62 +28,6 @@ def shorten_quoted(message: str, longest: int = 40) -> str:
     return re.sub(rf"'([^']{{{longest},}})'", lambda match: f"'{match.group(1)[: longest - 3]}...'", message)
 
 
-def batch_size_value(text: str) -> int | str:
-    if text == "auto":
-        return "auto"
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError("must be a whole number or 'auto'") from None
-
-
-def add_train_arguments(parser: argparse.ArgumentParser) -> None:
-    from poet_tui.cli.train_command import PRESET_NAMES
-
-    what = parser.add_argument_group("what to train on")
-    what.add_argument("--corpus", help="a bundled or registered corpus name, or a path to a file or folder")
-    what.add_argument("--resume", metavar="RUN", help="continue a stopped run exactly where it left off")
-    what.add_argument("--preset", choices=PRESET_NAMES, help="a starting point; flags given beside it win")
-    tokens = parser.add_argument_group("tokenizer")
-    tokens.add_argument("--tokenizer", choices=("char", "word", "spm"))
-    tokens.add_argument("--vocab-size", type=int, help="SentencePiece vocabulary size (spm)")
-    tokens.add_argument("--spm-model", choices=("bpe", "unigram"))
-    tokens.add_argument("--min-count", type=int, help="words seen fewer times become <unk> (word)")
-    model = parser.add_argument_group("model")
-    model.add_argument("--cell", choices=("lstm", "gru"))
-    model.add_argument("--layers", type=int)
-    model.add_argument("--hidden", type=int, help="hidden units per layer")
-    model.add_argument("--embedding", type=int, help="embedding size")
-    model.add_argument("--dropout", type=float)
-    model.add_argument("--tied", action=argparse.BooleanOptionalAction, default=None, help="tie input/output weights")
-    training = parser.add_argument_group("training")
-    training.add_argument(
-        "--batch-size", type=batch_size_value, help="rows a step, or 'auto' (the most that fits in 80%% of GPU memory)"
-    )
-    training.add_argument("--bptt", type=int, help="tokens per truncated-BPTT window")
-    training.add_argument("--random-windows", action=argparse.BooleanOptionalAction, default=None)
-    training.add_argument("--lr", type=float, help="peak learning rate")
-    training.add_argument("--weight-decay", type=float)
-    training.add_argument("--grad-clip", type=float)
-    training.add_argument("--warmup", type=int, help="warmup steps")
-    training.add_argument("--schedule", choices=("cosine", "plateau", "constant"))
-    training.add_argument("--max-steps", type=int)
-    training.add_argument("--max-minutes", type=float)
-    training.add_argument("--epochs", type=float)
-    training.add_argument("--eval-every", type=int, help="evaluate every N steps")
-    training.add_argument("--eval-every-seconds", type=float, help="also evaluate every N seconds")
-    training.add_argument("--patience", type=int, help="stop after N evaluations without improvement")
-    training.add_argument("--checkpoint-every", type=int, help="also keep a checkpoint every N steps")
-    training.add_argument("--log-every", type=int, help="report a step event every N steps")
-    training.add_argument("--sample-length", type=int, help="tokens in the sample shown at each evaluation")
-    training.add_argument("--val-fraction", type=float, help="share of documents held out (default 0.1)")
-    training.add_argument("--seed", type=int)
-    training.add_argument("--device", choices=("auto", "cpu", "cuda"))
-    training.add_argument("--precision", choices=("auto", "bf16", "fp32"))
-    output = parser.add_argument_group("output")
-    output.add_argument("--jsonl", action="store_true", help="print events as JSON lines (for programs)")
-
-
 def add_sampling_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--temperature", type=float, default=0.8, help="0 is greedy (default 0.8)")
     parser.add_argument("--top-k", type=int, default=0, help="sample among the k likeliest tokens (0: off)")
@@ -109,6 +53,8 @@ def build_parser() -> ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
 
     train = commands.add_parser("train", help="train a model (or resume one) headless")
+    from poet_tui.cli.train_arguments import add_train_arguments
+
     add_train_arguments(train)
 
     generate = commands.add_parser("generate", help="stream text from a trained model")

@@ -148,11 +148,11 @@ def test_form_validation_is_inline_and_blocks_start(poet_home: Path) -> None:
         error = app.query_one("#form-error")
         assert "Pick a corpus" in text_of(error)
         await fill(pilot, train, {"corpus": "shakespeare-sonnets", "batch_size": "0"})
-        assert text_of(error) == "Batch must be at least 1."
+        assert text_of(error) == "Batch size must be at least 1."
         await fill(pilot, train, {"batch_size": "big"})
-        assert text_of(error) == "Batch must be a whole number or auto, not 'big'."
+        assert text_of(error) == "Batch size must be a whole number or auto, not 'big'."
         await fill(pilot, train, {"batch_size": "auto"})
-        assert text_of(error) == "" and "--batch-size auto" in " ".join(train.form.arguments())
+        assert text_of(error) == "" and "--batch-size=auto" in train.form.config().to_argv()
         await fill(pilot, train, {"batch_size": "8", "dropout": "1.5"})
         assert text_of(error) == "Dropout must be in [0, 1)."
         await fill(pilot, train, {"dropout": "0.2", "corpus": "no-such-corpus"})

@@ -11,7 +11,6 @@ import pytest
 
 from poet_tui.app.messages import TrainingEvents
 from poet_tui.app.path_suggester import PathSuggester
-from poet_tui.app.train_form import in_form_words
 from poet_tui.cli import main as cli_main
 
 TORCH_MODULES = (
@@ -58,11 +57,6 @@ def test_path_suggester_completes_files_and_folders(tmp_path: Path) -> None:
     assert suggest(f"{tmp_path}/.h") == f"{tmp_path}/.hidden"
     assert suggest(f"{tmp_path}/x") is None
     assert suggest(f"{tmp_path}/nowhere/a") is None
-
-
-def test_validation_messages_name_the_form_fields() -> None:
-    assert in_form_words("--batch-size must be at least 1.") == "Batch must be at least 1."
-    assert in_form_words("--lr must be positive.") == "Learn rate must be positive."
 
 
 def test_poet_without_a_terminal_prints_help_and_refuses_the_app(capsys: pytest.CaptureFixture[str]) -> None:

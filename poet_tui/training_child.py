@@ -1,0 +1,26 @@
+"""How a training child is started: `python -m poet_tui train <flags> --jsonl`, its stdout the event stream.
+
+The CLI's live view and the app both start it from here; the flags come from `RunConfig.to_argv` (a new run)
+or `resume_flags` (a stopped one), so neither front end builds the other's command line."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+from typing import Any
+
+from poet_tui.options import budget_options
+
+
+def train_child_command(flags: list[str]) -> list[str]:
+    return [sys.executable, "-m", "poet_tui", "train", *flags, "--jsonl"]
+
+
+def resume_flags(run_name: str, budget: Mapping[str, Any] | None = None) -> list[str]:
+    """`--resume RUN` and the new budget (by setting name: `max_steps`, …), the only things a resume may change."""
+    flags = [f"--resume={run_name}"]
+    for item in budget_options():
+        value = (budget or {}).get(item.name)
+        if value is not None:
+            flags.append(f"{item.flag}={value!r}" if isinstance(value, float) else f"{item.flag}={value}")
+    return flags
