@@ -61,7 +61,7 @@ def training_memory_bytes(parameters: int) -> int:
 def cpu_available_bytes() -> int | None:
     """Memory the OS could give this process now, or None where psutil cannot tell."""
     try:
-        import psutil  # type: ignore[import-untyped]
+        import psutil
 
         return int(psutil.virtual_memory().available)
     except Exception:  # an unusual platform or a sandbox without /proc: no figure rather than a crash

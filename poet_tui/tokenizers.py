@@ -45,9 +45,16 @@ class StreamDecoder(Protocol):
 
 
 class Tokenizer(Protocol):
-    kind: str
-    vocab_size: int
-    end_of_document_id: int
+    """What the engine needs of a tokenizer; read-only attributes, so properties satisfy it too."""
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def vocab_size(self) -> int: ...
+
+    @property
+    def end_of_document_id(self) -> int: ...
 
     def encode(self, text: str) -> list[int]: ...
 
@@ -103,8 +110,11 @@ class VocabularyTokenizer:
                 raise PoetError(f"the text has characters this model never saw: {describe_symbols(missing)}.") from None
         return [self.index.get(piece, self.unknown_for(piece)) for piece in pieces]
 
-    def unknown_for(self, piece: str) -> int | None:
-        return self.spaced_unknown_id if piece.startswith(" ") else self.unknown_id
+    def unknown_for(self, piece: str) -> int:
+        """Only asked when the vocabulary has an <unk> (encode checks); a spaced one when there is one too."""
+        unknown = self.spaced_unknown_id if piece.startswith(" ") else self.unknown_id
+        assert unknown is not None
+        return unknown
 
     def decode(self, ids: Iterable[int]) -> str:
         decoder = self.stream_decoder()

@@ -77,7 +77,7 @@ def preview_content(entry: CorpusEntry, stats: CorpusStats, documents: list[Docu
 
 def stats_content(entry: CorpusEntry, stats: CorpusStats) -> Content:
     origin = "bundled with poet-tui" if entry.bundled else "registered by you"
-    lines = [
+    lines: list[str | tuple[str, str]] = [
         (entry.title or entry.name, "bold"),
         f"\n{stats.documents:,} poems · {stats.characters:,} characters · {stats.lines:,} lines",
         f"\n{stats.distinct_characters:,} distinct characters · language {stats.language}",

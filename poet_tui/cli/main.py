@@ -7,9 +7,11 @@ import os
 import re
 import sys
 from collections.abc import Sequence
+from typing import get_args
 
 from poet_tui import __version__
 from poet_tui.errors import PoetError
+from poet_tui.options import Device
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
@@ -61,7 +63,7 @@ def build_parser() -> ArgumentParser:
     generate.add_argument("model", metavar="RUN_OR_CHECKPOINT", help="a run name, run folder or checkpoint file")
     generate.add_argument("--prompt", help="text to continue (leave out to start a new poem)")
     generate.add_argument("-i", "--interactive", action="store_true", help="a prompt-by-prompt REPL")
-    generate.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    generate.add_argument("--device", choices=get_args(Device), default="auto")
     add_sampling_arguments(generate)
 
     corpora = commands.add_parser("corpora", help="list, inspect and register corpora")

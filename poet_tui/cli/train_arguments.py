@@ -86,7 +86,7 @@ def check_resume_arguments(arguments: argparse.Namespace) -> dict[str, Any]:
     budget = budget_options()
     unhonoured = ["--preset"] if arguments.preset is not None else []
     unhonoured += [
-        item.flag for item in flagged() if item not in budget and getattr(arguments, item.dest, None) is not None
+        item.flag_name for item in flagged() if item not in budget and getattr(arguments, item.dest, None) is not None
     ]
     if unhonoured:
         ordered = sorted(unhonoured, key=lambda flag: 0 if flag == "--corpus" else 1 if flag == "--preset" else 2)
