@@ -115,9 +115,12 @@ class PoetApp(App[None]):
         self.post_message(EngineReady())
 
     def on_engine_ready(self) -> None:
+        """Torch finished loading; on a slow machine that may be after the app began to close (no panes left)."""
         self.engine_ready = True
-        self.query_one(TrainPane).engine_ready()
-        self.query_one(CheckpointsPane).engine_ready()
+        for pane in self.query(TrainPane):
+            pane.engine_ready()
+        for checkpoints in self.query(CheckpointsPane):
+            checkpoints.engine_ready()
 
     def on_unmount(self) -> None:
         torch_threads.restore()
@@ -129,7 +132,8 @@ class PoetApp(App[None]):
         self.notify(f"Training on '{message.name}': adjust the settings, then ctrl+s starts.", timeout=3)
 
     def on_corpus_added(self, message: CorpusAdded) -> None:
-        self.query_one(TrainPane).form.refresh_corpus_names()
+        for pane in self.query(TrainPane):
+            pane.form.refresh_corpus_names()
 
     def on_checkpoint_written(self, message: CheckpointWritten) -> None:
         for pane in self.query(CheckpointsPane):  # none left while the app shuts down
