@@ -28,13 +28,15 @@ MAX_BPTT = 65_536
 MAX_INT = 2**63 - 1  # TOML's integers are 64-bit: a run.toml could not hold more
 MISSING: Any = object()
 
+DEFAULT_BUDGET_MINUTES = 10.0  # a run given no budget at all stops after this long (train.py applies it)
+
 # The groups, in the order `--help` and the form show them.
 GROUPS: dict[str, str] = {
     "run": "What to train on",
     "tokenizer": "Tokenizer",
     "model": "Model",
     "training": "Training",
-    "budget": "Budget (the first reached ends the run; none: until you stop it)",
+    "budget": f"Budget (the first reached ends the run; none given: {DEFAULT_BUDGET_MINUTES:g} minutes)",
 }
 
 

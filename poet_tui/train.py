@@ -25,6 +25,7 @@ from poet_tui.data import require_one_batch
 from poet_tui.device import device_label, probe_batch_size, require_model_fits, resolve_device, use_bf16
 from poet_tui.errors import PoetError
 from poet_tui.events import EventLog
+from poet_tui.options import DEFAULT_BUDGET_MINUTES
 from poet_tui.run_lock import RunLock
 from poet_tui.runs import Run, RunStore
 from poet_tui.tokenizers import (
@@ -36,7 +37,6 @@ from poet_tui.tokenizers import (
 )
 from poet_tui.trainer import Trainer
 
-DEFAULT_MAX_MINUTES = 10.0
 
 
 def corpus_fingerprint(corpus: Corpus) -> str:
@@ -95,7 +95,7 @@ def choose_batch_size(config: RunConfig, data: PreparedData) -> str:
 def apply_default_budget(config: RunConfig) -> None:
     training = config.training
     if training.max_steps is None and training.max_minutes is None and training.epochs is None:
-        training.max_minutes = DEFAULT_MAX_MINUTES
+        training.max_minutes = DEFAULT_BUDGET_MINUTES
 
 
 def train(
