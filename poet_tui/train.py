@@ -38,7 +38,6 @@ from poet_tui.tokenizers import (
 from poet_tui.trainer import Trainer
 
 
-
 def corpus_fingerprint(corpus: Corpus) -> str:
     digest = hashlib.sha256()
     for document in corpus.documents:
