@@ -7,7 +7,6 @@ and, for a recovery, marks its step on the loss plot."""
 
 from __future__ import annotations
 
-import time
 from typing import Any, ClassVar
 
 from textual import on, work
@@ -27,6 +26,7 @@ from poet_tui.app.messages import (
     TrainingEnded,
     TrainingEvents,
 )
+from poet_tui.app.notice_toasts import NoticeToasts, notices_summary
 from poet_tui.app.train_form import TrainForm
 from poet_tui.app.training_process import ChildTraining, FollowedRun, TrainingSource
 from poet_tui.errors import PoetError
@@ -35,7 +35,6 @@ from poet_tui.formatting import format_float, human_count, human_duration
 from poet_tui.run_progress import RunProgress
 
 REFRESH_INTERVAL_S = 0.25
-NOTICE_TOAST_INTERVAL_S = 3.0  # notices that arrive closer together than this share one toast
 GPU_POLL_S = 2.0
 
 
@@ -98,13 +97,6 @@ def stats_content(progress: RunProgress, source: TrainingSource | None) -> Conte
     return Content.assemble(*parts)
 
 
-def notices_summary(notices: list[NoticeEvent]) -> str:
-    """One line for one notice or many (a flood of them is one line, and one toast, too)."""
-    if len(notices) == 1:
-        return f"⚠ {notices[0].title}: {notices[0].line()}"
-    return f"⚠ {len(notices)} notices; the last: {notices[-1].line()}"
-
-
 class TrainPane(ForwardWorkerFailures, Horizontal):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "start", "Start", id="train.start"),
@@ -118,8 +110,7 @@ class TrainPane(ForwardWorkerFailures, Horizontal):
         self.source: TrainingSource | None = None
         self.progress = RunProgress()
         self.dirty = True
-        self.pending_notices: list[NoticeEvent] = []  # not yet toasted
-        self.last_notice_toast = -NOTICE_TOAST_INTERVAL_S
+        self.notice_toasts = NoticeToasts()
         self.engine_loaded = False
         self.quit_when_stopped = False
 
@@ -230,7 +221,7 @@ class TrainPane(ForwardWorkerFailures, Horizontal):
     def begin(self, source: TrainingSource, progress: RunProgress) -> None:
         self.source = source
         self.progress = progress
-        self.pending_notices = []
+        self.notice_toasts.clear()
         self.dirty = True
         self.form.set_locked(True)
         self.update_buttons()
@@ -348,28 +339,11 @@ class TrainPane(ForwardWorkerFailures, Horizontal):
                 case StartEvent(run_config=config) if config is not None:
                     self.form.load_config(config)  # the settings of the run shown
                 case NoticeEvent():
-                    self.pending_notices.append(event)
+                    self.notice_toasts.add(event)
                 case _:
                     pass
         self.dirty = True
-        self.toast_notices()
-
-    def toast_notices(self) -> None:
-        """One toast for the notices that arrived since the last one, at most one every few seconds: a run
-        that recovers again and again (or a log replayed when a run is re-attached) never floods the screen."""
-        now = time.monotonic()
-        if not self.pending_notices or now - self.last_notice_toast < NOTICE_TOAST_INTERVAL_S:
-            return
-        notices, self.pending_notices = self.pending_notices, []
-        self.last_notice_toast = now
-        recovered = any(notice.is_recovery for notice in notices)
-        title = notices[0].title if len(notices) == 1 else f"{len(notices)} notices from the run"
-        self.notify(
-            notices_summary(notices) if len(notices) > 1 else notices[0].line(),
-            title=title,
-            severity="warning" if recovered else "information",
-            markup=False,
-        )
+        self.notice_toasts.flush(self.notify)
 
     def on_training_ended(self, message: TrainingEnded) -> None:
         progress, code = self.progress, message.exit_code
@@ -403,7 +377,7 @@ class TrainPane(ForwardWorkerFailures, Horizontal):
         self.query_one("#sample", Static).update(Content("\n".join(lines)))
 
     def refresh_live(self) -> None:
-        self.toast_notices()
+        self.notice_toasts.flush(self.notify)
         if not self.dirty:
             return
         self.dirty = False
