@@ -1,4 +1,8 @@
-"""The event stream every reader shares: one JSON object per line in `metrics.jsonl` (and on stdout)."""
+"""The event stream every reader shares: one JSON object per line in `metrics.jsonl` (and on stdout).
+
+Writing and reading lines lives here; what each kind of line means, and the checks a line must pass, live in
+`poet_tui.event_types`. `parse_event_line` and `read_events` hand back the checked JSON objects (for code
+that forwards or stores lines); readers that fold events take the typed ones (`read_typed_events`)."""
 
 from __future__ import annotations
 
@@ -11,8 +15,9 @@ from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 
 from poet_tui.errors import PoetError
+from poet_tui.event_types import Event, parse_event
 from poet_tui.safe_files import open_for_append, open_regular_file, parse_json_text
-from poet_tui.schemas import Invalid, check_event
+from poet_tui.schemas import Invalid
 
 # A line longer than this is not an event poet-tui wrote (a sample is at most a few thousand characters).
 MAX_EVENT_LINE_BYTES = 4 * 2**20
@@ -98,21 +103,34 @@ class StdoutEvents:
                 os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
 
 
-def parse_event_line(line: str) -> dict[str, Any] | None:
-    """An event whose fields have the types readers use, or None for a torn, foreign or damaged line
-    (a crash can cut the last line short; a hand-edited file can hold anything)."""
+def decode_event_line(line: str) -> tuple[dict[str, Any], Event] | None:
+    """A line holding a well-formed event of a known kind, as its JSON object and typed; None for a torn,
+    foreign or damaged line (a crash can cut the last line short; a hand-edited file can hold anything)."""
     line = line.strip()
     if not line.startswith("{") or len(line) > MAX_EVENT_LINE_BYTES:
         return None
     try:
-        return check_event(parse_json_text(line, "an event line"))
+        data = parse_json_text(line, "an event line")
+        return data, parse_event(data)
     except (PoetError, Invalid):
         return None
 
 
-def read_events(path: Path) -> Iterator[dict[str, Any]]:
-    """Every readable event of a run's log; the log is never followed through a link, and a line too long
-    to be ours is skipped without being held in memory whole."""
+def parse_event_line(line: str) -> dict[str, Any] | None:
+    """A checked event as its JSON object (for code that forwards or stores lines), or None to skip it."""
+    decoded = decode_event_line(line)
+    return None if decoded is None else decoded[0]
+
+
+def parse_typed_event_line(line: str) -> Event | None:
+    """A line as a typed event, or None to skip it."""
+    decoded = decode_event_line(line)
+    return None if decoded is None else decoded[1]
+
+
+def read_event_lines(path: Path) -> Iterator[str]:
+    """Every line of a run's log that could be an event; the log is never followed through a link, and a line
+    too long to be ours is skipped without being held in memory whole."""
     try:
         handle = open_regular_file(path, what="event log")
     except PoetError:
@@ -125,6 +143,20 @@ def read_events(path: Path) -> Iterator[dict[str, Any]]:
                 while (rest := handle.readline(MAX_EVENT_LINE_BYTES)) and not rest.endswith(b"\n"):
                     pass
                 continue
-            event = parse_event_line(line.decode("utf-8", "replace"))
-            if event is not None:
-                yield event
+            yield line.decode("utf-8", "replace")
+
+
+def read_events(path: Path) -> Iterator[dict[str, Any]]:
+    """Every readable event of a run's log, as checked JSON objects."""
+    for line in read_event_lines(path):
+        event = parse_event_line(line)
+        if event is not None:
+            yield event
+
+
+def read_typed_events(path: Path) -> Iterator[Event]:
+    """Every readable event of a run's log, typed."""
+    for line in read_event_lines(path):
+        event = parse_typed_event_line(line)
+        if event is not None:
+            yield event

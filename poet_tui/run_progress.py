@@ -1,13 +1,30 @@
-"""Folds a run's event stream into the figures a display shows (the CLI's Rich view and the app's Train pane)."""
+"""Folds a run's typed events into the figures a display shows: the CLI's Rich view, `poet checkpoints show`,
+and the app's Train and Checkpoints panes — one fold for all of them."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, assert_never
 
-from poet_tui.config import RunConfig, TrainingConfig
+from poet_tui.config import TrainingConfig
+from poet_tui.event_types import (
+    CheckpointEvent,
+    DoneEvent,
+    ErrorEvent,
+    EvalEvent,
+    Event,
+    NoticeEvent,
+    SampleEvent,
+    StartEvent,
+    StepEvent,
+    typed_events,
+)
 from poet_tui.schedule import training_progress
+
+if TYPE_CHECKING:
+    from poet_tui.runs import Run
 
 
 @dataclass
@@ -28,50 +45,90 @@ class RunProgress:
     elapsed_s: float = 0.0
     memory: dict[str, int] = field(default_factory=dict)
     sample: str = ""
+    sample_step: int | None = None
     status: str = "starting"
     done_reason: str | None = None
     error: str | None = None
     train_points: list[tuple[int, float]] = field(default_factory=list)
     val_points: list[tuple[int, float]] = field(default_factory=list)
-    checkpoints: list[dict[str, Any]] = field(default_factory=list)
+    evaluations: list[EvalEvent] = field(default_factory=list)  # every one, also those a rollback undid
+    checkpoints: list[CheckpointEvent] = field(default_factory=list)
+    notices: list[NoticeEvent] = field(default_factory=list)
     started: float = field(default_factory=time.monotonic)
 
-    def apply(self, event: dict[str, Any]) -> None:
-        kind = event.get("event")
-        if kind == "start":
-            self.run = event.get("run", "")
-            self.training = RunConfig.from_dict(event["config"]).training if event.get("config") else None
-            self.device = event.get("device", "")
-            self.params = event.get("params", 0)
-            self.config = event.get("config", {})
-            self.status = "training"
-        elif kind == "step":
-            self.step = event["step"]
-            self.epoch = event.get("epoch", 0.0)
-            self.tokens = event.get("tokens", 0)
-            self.train_loss = event.get("loss")
-            self.tokens_per_s = event.get("tokens_per_s")
-            self.elapsed_s = event.get("elapsed_s", self.elapsed_s)
-            self.memory = event.get("mem", {})
-            if self.train_loss is not None:
-                self.train_points.append((self.step, self.train_loss))
-        elif kind == "eval":
-            self.val_loss = event["val_loss"]
-            self.val_bpc = event.get("val_bpc")
-            self.val_points.append((event["step"], event["val_loss"]))
-            if self.best_val_loss is None or self.val_loss < self.best_val_loss:
-                self.best_val_loss = self.val_loss
-        elif kind == "sample":
-            self.sample = event.get("text", "")
-        elif kind == "checkpoint":
-            self.checkpoints.append(event)
-        elif kind == "done":
-            self.status = "stopped" if event.get("reason") == "stopped" else "done"
-            self.done_reason = event.get("reason")
-            self.step = event.get("step", self.step)
-        elif kind == "error":
-            self.status = "failed"
-            self.error = event.get("message")
+    @classmethod
+    def from_events(cls, events: Iterable[Event]) -> RunProgress:
+        progress = cls()
+        for event in events:
+            progress.apply(event)
+        return progress
+
+    @classmethod
+    def from_run(cls, run: Run) -> RunProgress:
+        """Everything a run's log says, folded; its status from its lock and its last session's goodbye.
+        Raises PoetError only when the log cannot be opened safely (a link in its place)."""
+        events = run.events()
+        progress = cls.from_events(typed_events(events))
+        progress.status = run.status(events)
+        return progress
+
+    def apply(self, event: Event) -> None:
+        match event:
+            case StartEvent():
+                config = event.run_config
+                self.run = event.run
+                self.training = config.training if config is not None else None
+                self.device = event.device
+                self.params = event.params
+                self.config = event.config
+                self.status = "training"
+            case StepEvent():
+                self.forget_points_from(event.step)
+                self.step = event.step
+                self.epoch = event.epoch
+                self.tokens = event.tokens
+                self.train_loss = event.loss
+                self.tokens_per_s = event.tokens_per_s
+                if event.elapsed_s is not None:
+                    self.elapsed_s = event.elapsed_s
+                self.memory = event.mem
+                if event.loss is not None:
+                    self.train_points.append((event.step, event.loss))
+            case EvalEvent():
+                self.val_loss = event.val_loss
+                self.val_bpc = event.val_bpc
+                self.val_points.append((event.step, event.val_loss))
+                self.evaluations.append(event)
+                if self.best_val_loss is None or event.val_loss < self.best_val_loss:
+                    self.best_val_loss = event.val_loss
+            case SampleEvent():
+                self.sample = event.text
+                self.sample_step = event.step
+            case CheckpointEvent():
+                self.checkpoints.append(event)
+            case DoneEvent():
+                self.status = "stopped" if event.reason == "stopped" else "done"
+                self.done_reason = event.reason
+                self.step = event.step
+            case NoticeEvent():
+                self.notices.append(event)
+            case ErrorEvent():
+                self.status = "failed"
+                self.error = event.message
+            case _:
+                assert_never(event)
+
+    def forget_points_from(self, step: int) -> None:
+        """A step at or before the last one plotted: the run went back (a NaN rollback, or a resume after a
+        kill), so the curve keeps only the path it goes on from."""
+        if self.train_points and step <= self.train_points[-1][0]:
+            self.train_points = [point for point in self.train_points if point[0] < step]
+            self.val_points = [point for point in self.val_points if point[0] < step]
+
+    @property
+    def recovery_steps(self) -> list[int]:
+        """The steps where training recovered from something (for marks on a loss plot), each once."""
+        return sorted({notice.step for notice in self.notices if notice.step is not None and notice.is_recovery})
 
     @property
     def fraction(self) -> float | None:

@@ -1,9 +1,10 @@
 """What every file poet-tui reads back must look like, checked in one place before anything uses it.
 
-A checkpoint's metadata, its training-state JSON, a tokenizer, and each event line are data someone could
-have damaged or forged. Each has a checker here that looks at types, ranges and sizes and either returns the
-data (now safe to index) or raises `Invalid` with a short reason; callers turn that into one sentence naming
-the file. No torch here: the app lists checkpoints before torch has loaded.
+A checkpoint's metadata, its training-state JSON and a tokenizer are data someone could have damaged or
+forged. Each has a checker here that looks at types, ranges and sizes and either returns the data (now safe
+to index) or raises `Invalid` with a short reason; callers turn that into one sentence naming the file. Event
+lines are checked with the same scalar checks, kind by kind, in `poet_tui.event_types`. No torch here: the
+app lists checkpoints before torch has loaded.
 """
 
 from __future__ import annotations
@@ -258,67 +259,3 @@ def check_tokenizer_payload(payload: Any) -> tuple[str, list[str]]:
         if any(len(token) != 1 for token in tokens if token not in specials):
             fail("a char tokenizer has a token longer than one character")
     return kind, tokens
-
-
-# ----- events -----
-def step_field(value: Any, name: str) -> int:
-    return integer(value, name)
-
-
-EVENT_CHECKS: dict[str, dict[str, Any]] = {
-    "start": {
-        "run": text,
-        "device": lambda value, name: text(value, name, max_length=100),
-        "params": lambda value, name: integer(value, name),
-        "config": mapping,
-        "resumed_from_step": lambda value, name: None if value is None else integer(value, name),
-    },
-    "step": {
-        "step": step_field,
-        "epoch": lambda value, name: number(value, name, 0.0),
-        "tokens": lambda value, name: integer(value, name),
-        "loss": optional_number,
-        "lr": number,
-        "tokens_per_s": lambda value, name: number(value, name, 0.0),
-        "elapsed_s": lambda value, name: number(value, name, 0.0),
-        "mem": lambda value, name: check_memory(value, name),
-    },
-    "eval": {
-        "step": step_field,
-        "val_loss": lambda value, name: number(value, name, 0.0),
-        "val_ppl": lambda value, name: number(value, name, 0.0),
-        "val_bpc": lambda value, name: number(value, name, 0.0),
-        "best": boolean,
-    },
-    "sample": {"step": step_field, "text": lambda value, name: text(value, name, max_length=1_000_000)},
-    "checkpoint": {"step": step_field, "kind": text, "path": text},
-    "done": {"step": step_field, "reason": text, "best_val_loss": optional_number},
-    "notice": {"step": step_field, "kind": text, "message": text},
-    "error": {"message": text},
-}
-REQUIRED_EVENT_FIELDS: dict[str, tuple[str, ...]] = {
-    "step": ("step",),
-    "eval": ("step", "val_loss"),
-    "checkpoint": ("step",),
-    "done": ("step",),
-    "notice": ("message",),
-    "error": ("message",),
-}
-
-
-def check_memory(value: Any, name: str) -> dict[str, Any]:
-    memory = mapping(value, name)
-    for key, amount in memory.items():
-        integer(amount, f"{name}.{key}")
-    return memory
-
-
-def check_event(event: Any) -> dict[str, Any]:
-    """One event line: the fields readers use have the types they expect. Unknown kinds and fields pass."""
-    event = mapping(event, "the event")
-    kind = text(event.get("event"), "event", max_length=40)
-    for key in REQUIRED_EVENT_FIELDS.get(kind, ()):
-        if key not in event:
-            fail(f"a {kind} event has no {key}")
-    optional_fields(event, EVENT_CHECKS.get(kind, {}), f"{kind}.")
-    return event

@@ -62,6 +62,7 @@ COLUMNS = (
     Column("size", "size", lambda s: s.size_bytes, lambda s: human_bytes(s.size_bytes)),
 )
 COLUMN_BY_KEY = {column.key: column for column in COLUMNS}
+MAX_NOTICES_SHOWN = 5  # in the run's detail; `poet checkpoints show` lists more
 
 
 class CheckpointsListed(Message):
@@ -71,12 +72,13 @@ class CheckpointsListed(Message):
 
 
 class RunDetail(Message):
-    def __init__(self, run_id: str, progress: RunProgress, config_text: str, status: str) -> None:
+    """The highlighted run's folded log (its status included) and its run.toml."""
+
+    def __init__(self, run_id: str, progress: RunProgress, config_text: str) -> None:
         super().__init__()
         self.run_id = run_id
         self.progress = progress
         self.config_text = config_text
-        self.status = status
 
 
 class CheckpointTable(DataTable[str]):
@@ -240,12 +242,9 @@ class CheckpointsPane(ForwardWorkerFailures, Vertical):
         from poet_tui.safe_files import read_text_file_nofollow
 
         run = RunStore().get(run_id)
-        events = run.events()
-        progress = RunProgress()
-        for event in events:
-            progress.apply(event)
+        progress = RunProgress.from_run(run)
         config_text = read_text_file_nofollow(run.config_path, what="run.toml")
-        self.post_message(RunDetail(run_id, progress, config_text, run.status(events)))
+        self.post_message(RunDetail(run_id, progress, config_text))
 
     def on_run_detail(self, message: RunDetail) -> None:
         self.detail_run = message.run_id
@@ -255,16 +254,20 @@ class CheckpointsPane(ForwardWorkerFailures, Vertical):
             path = Path(summary.path)
             home = poet_home()
             location = str(path.relative_to(home)) if path.is_relative_to(home) else str(path)
-        header = Content.assemble(
+        progress = message.progress
+        parts: list[str | tuple[str, str]] = [
             (message.run_id, "bold"),
             ("\nstatus ", "$text-muted"),
-            message.status,
+            progress.status,
             ("\nfile   ", "$text-muted"),
             location,
-            "\n\n",
-        )
+        ]
+        for notice in progress.notices[-MAX_NOTICES_SHOWN:]:
+            parts += [("\n⚠ ", "$text-warning"), (f"{notice.title} · {notice.line()}", "$text-warning")]
+        parts.append("\n\n")
+        header = Content.assemble(*parts)
         self.query_one("#checkpoint-config", Static).update(header + Content(message.config_text.strip()))
-        self.query_one(LossPlot).show(message.progress.train_points, message.progress.val_points)
+        self.query_one(LossPlot).show(progress.train_points, progress.val_points, progress.recovery_steps)
 
     # ----- actions -----
     @on(DataTable.RowSelected, "#checkpoint-table")

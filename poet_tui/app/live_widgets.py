@@ -11,6 +11,7 @@ from textual_plotext import PlotextPlot
 from poet_tui.formatting import human_bytes
 
 REDRAW_INTERVAL_S = 0.3  # the plot is redrawn at most about three times a second
+MAX_MARKS = 40  # recoveries marked on a plot; a run that recovered more often shows its last ones
 
 
 def thin(points: list[tuple[int, float]], limit: int = 600) -> list[tuple[int, float]]:
@@ -22,14 +23,17 @@ def thin(points: list[tuple[int, float]], limit: int = 600) -> list[tuple[int, f
 
 
 class LossPlot(PlotextPlot):
-    """Training and validation loss against steps; `show()` only marks it dirty, a timer redraws."""
+    """Training and validation loss against steps, with a red vertical line at each step where training
+    recovered (a NaN rollback, an out-of-memory halving); `show()` only marks it dirty, a timer redraws."""
 
     def __init__(self, *, id: str | None = None, classes: str | None = None, title: str = "") -> None:
         super().__init__(id=id, classes=classes)
         self.plot_title = title
         self.train_points: list[tuple[int, float]] = []
         self.val_points: list[tuple[int, float]] = []
+        self.marks: list[int] = []
         self.plotted: tuple[int, int] = (0, 0)  # (train, validation) points in the last drawing
+        self.marked: list[int] = []  # the steps marked in the last drawing
         self.dirty = True
 
     def on_mount(self) -> None:
@@ -37,9 +41,12 @@ class LossPlot(PlotextPlot):
         self.set_interval(REDRAW_INTERVAL_S, self.redraw_if_dirty)
         self.redraw_if_dirty()
 
-    def show(self, train: list[tuple[int, float]], validation: list[tuple[int, float]]) -> None:
+    def show(
+        self, train: list[tuple[int, float]], validation: list[tuple[int, float]], marks: list[int] | None = None
+    ) -> None:
         self.train_points = train
         self.val_points = validation
+        self.marks = marks or []
         self.dirty = True
 
     def redraw_if_dirty(self) -> None:
@@ -58,8 +65,21 @@ class LossPlot(PlotextPlot):
             plt.plot(
                 [x for x, _ in validation], [y for _, y in validation], label="validation", marker="dot", color="orange"
             )
+        self.marked = self.marks[-MAX_MARKS:]
+        for step in self.marked:
+            plt.vline(step, "red")
+        if self.marked and train:
+            # The legend says what the lines mean: a red point on each at the height of the curve.
+            heights = [nearest_loss(train, step) for step in self.marked]
+            plt.scatter(self.marked, heights, label="recovered", marker="x", color="red")
         self.plotted = (len(train), len(validation))
         self.refresh()
+
+
+def nearest_loss(points: list[tuple[int, float]], step: int) -> float:
+    """The loss plotted closest to a step (the last point before it, or the first after)."""
+    before = [loss for point_step, loss in points if point_step <= step]
+    return before[-1] if before else points[0][1]
 
 
 def memory_content(gpu: Any, memory: dict[str, int], device: str, probed: bool = True) -> Content:

@@ -7,15 +7,17 @@ from typing import Any
 from textual.message import Message
 from textual.worker import Worker, WorkerState
 
+from poet_tui.event_types import Event
+
 
 class TrainingEvents(Message):
-    """Events read from a training run (a child's stdout, or a followed `metrics.jsonl`).
+    """Typed events read from a training run (a child's stdout, or a followed `metrics.jsonl`).
 
     A run can report faster than the screen redraws; queued messages of this kind are merged
     into one, keeping every event in order, so nothing is lost and the pane folds them at once.
     """
 
-    def __init__(self, events: list[dict[str, Any]]) -> None:
+    def __init__(self, events: list[Event]) -> None:
         super().__init__()
         self.events = events
 

@@ -2,7 +2,8 @@
 
 Training always runs in a child process (`poet train ... --jsonl`), so the app stays responsive and a crash
 of the run is shown, not shared. A run the app left training is found again and followed through its
-metrics.jsonl."""
+metrics.jsonl. A notice (a NaN rollback, an out-of-memory halving, the batch size chosen) raises a toast
+and, for a recovery, marks its step on the loss plot."""
 
 from __future__ import annotations
 
@@ -25,10 +26,11 @@ from poet_tui.app.messages import (
     TrainingEnded,
     TrainingEvents,
 )
+from poet_tui.app.notice_toasts import NoticeToasts, notices_summary
 from poet_tui.app.train_form import TrainForm
 from poet_tui.app.training_process import ChildTraining, FollowedRun, TrainingSource
-from poet_tui.config import RunConfig
 from poet_tui.errors import PoetError
+from poet_tui.event_types import CheckpointEvent, NoticeEvent, StartEvent, typed_events
 from poet_tui.formatting import format_float, human_count, human_duration
 from poet_tui.run_progress import RunProgress
 from poet_tui.training_child import resume_flags
@@ -57,13 +59,11 @@ def scan_runs() -> list[tuple[str, str, int]]:
     found = []
     for run in reversed(RunStore().list()):
         try:
-            events = run.events()
+            progress = RunProgress.from_run(run)
         except PoetError:
             continue  # a damaged run: the Checkpoints pane lists it with its reason
-        status = run.status(events)
-        if status in ("running", "interrupted", "stopped"):
-            step = max((event.get("step", 0) for event in events if "step" in event), default=0)
-            found.append((run.id, status, step))
+        if progress.status in ("running", "interrupted", "stopped"):
+            found.append((run.id, progress.status, progress.step))
     return found
 
 
@@ -91,6 +91,8 @@ def stats_content(progress: RunProgress, source: TrainingSource | None) -> Conte
         f"\nloss {format_float(progress.train_loss)} · val {format_float(progress.val_loss)}",
         f" · {format_float(progress.val_bpc)} bits/char · best {format_float(progress.best_val_loss)}",
     ]
+    if progress.notices:
+        parts.append(("\n" + notices_summary(progress.notices), "$text-warning"))
     if progress.error:
         parts.append((f"\n{progress.error}", "$text-error"))
     return Content.assemble(*parts)
@@ -109,6 +111,7 @@ class TrainPane(ForwardWorkerFailures, Horizontal):
         self.source: TrainingSource | None = None
         self.progress = RunProgress()
         self.dirty = True
+        self.notice_toasts = NoticeToasts()
         self.engine_loaded = False
         self.quit_when_stopped = False
 
@@ -219,6 +222,7 @@ class TrainPane(ForwardWorkerFailures, Horizontal):
     def begin(self, source: TrainingSource, progress: RunProgress) -> None:
         self.source = source
         self.progress = progress
+        self.notice_toasts.clear()
         self.dirty = True
         self.form.set_locked(True)
         self.update_buttons()
@@ -301,13 +305,7 @@ class TrainPane(ForwardWorkerFailures, Horizontal):
     def view_run(self, run_id: str) -> None:
         from poet_tui.runs import RunStore
 
-        run = RunStore().get(run_id)
-        events = run.events()
-        progress = RunProgress()
-        for event in events:
-            progress.apply(event)
-        progress.status = run.status(events)
-        self.post_message(RunViewed(progress))
+        self.post_message(RunViewed(RunProgress.from_run(RunStore().get(run_id))))
 
     def on_run_viewed(self, message: RunViewed) -> None:
         if self.source is None:
@@ -328,7 +326,7 @@ class TrainPane(ForwardWorkerFailures, Horizontal):
     async def follow(self, source: TrainingSource) -> None:
         try:
             async for events in source.events():
-                self.post_message(TrainingEvents(events))
+                self.post_message(TrainingEvents(typed_events(events)))
         finally:
             if not get_current_worker().is_cancelled:
                 self.post_message(TrainingEnded(source.exit_code, list(source.stderr_tail)))
@@ -336,11 +334,17 @@ class TrainPane(ForwardWorkerFailures, Horizontal):
     def on_training_events(self, message: TrainingEvents) -> None:
         for event in message.events:
             self.progress.apply(event)
-            if event["event"] == "checkpoint":
-                self.post_message(CheckpointWritten())
-            elif event["event"] == "start" and event.get("config"):
-                self.form.load_config(RunConfig.from_dict(event["config"]))  # the settings of the run shown
+            match event:
+                case CheckpointEvent():
+                    self.post_message(CheckpointWritten())
+                case StartEvent(run_config=config) if config is not None:
+                    self.form.load_config(config)  # the settings of the run shown
+                case NoticeEvent():
+                    self.notice_toasts.add(event)
+                case _:
+                    pass
         self.dirty = True
+        self.notice_toasts.flush(self.notify)
 
     def on_training_ended(self, message: TrainingEnded) -> None:
         progress, code = self.progress, message.exit_code
@@ -374,6 +378,7 @@ class TrainPane(ForwardWorkerFailures, Horizontal):
         self.query_one("#sample", Static).update(Content("\n".join(lines)))
 
     def refresh_live(self) -> None:
+        self.notice_toasts.flush(self.notify)
         if not self.dirty:
             return
         self.dirty = False
@@ -383,11 +388,12 @@ class TrainPane(ForwardWorkerFailures, Horizontal):
         self.query_one(ProgressBar).update(progress=fraction)
         elapsed, eta = human_duration(progress.elapsed_s), human_duration(progress.eta_seconds())
         self.query_one("#run-time", Static).update(f"{fraction:.0%} · {elapsed} elapsed · ETA {eta}")
-        self.query_one(LossPlot).show(progress.train_points, progress.val_points)
+        self.query_one(LossPlot).show(progress.train_points, progress.val_points, progress.recovery_steps)
         self.query_one(MemoryPanel).set_run(progress.memory, progress.device)
         scroll = self.query_one("#sample-scroll")
         if progress.status != "failed":
             scroll.remove_class("-failed")
-            at_step = f" at step {progress.val_points[-1][0]:,}" if progress.sample and progress.val_points else ""
+            sampled = progress.sample and progress.sample_step is not None
+            at_step = f" at step {progress.sample_step:,}" if sampled else ""
             scroll.border_title = "sample" + at_step
             self.query_one("#sample", Static).update(Content(progress.sample or "A sample appears at each evaluation."))

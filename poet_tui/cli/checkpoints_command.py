@@ -9,13 +9,16 @@ from pathlib import Path
 from rich import box
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from poet_tui.cli.main import EXIT_OK
 from poet_tui.cli.output import cli_console
 from poet_tui.errors import PoetError
+from poet_tui.event_types import EvalEvent, NoticeEvent
 from poet_tui.formatting import format_float, human_bytes, human_count
 from poet_tui.paths import user_path
 from poet_tui.run_catalog import CheckpointSummary, checkpoint_summaries
+from poet_tui.run_progress import RunProgress
 from poet_tui.runs import Run, RunStore, looks_like_a_path, names_a_checkpoint_file
 from poet_tui.safe_files import read_text_file_nofollow
 
@@ -48,6 +51,37 @@ def summary_table(title: str) -> Table:
     return table
 
 
+def print_evaluations(console: Console, evaluations: list[EvalEvent]) -> None:
+    if not evaluations:
+        return
+    table = Table(title="Last evaluations", title_justify="left")
+    for column in ("step", "val loss", "bits/char", "best"):
+        table.add_column(column, justify="right")
+    for evaluation in evaluations:
+        table.add_row(
+            str(evaluation.step),
+            format_float(evaluation.val_loss, 4),
+            format_float(evaluation.val_bpc, 3),
+            "★" if evaluation.best else "",
+        )
+    console.print(table)
+
+
+MAX_NOTICES_SHOWN = 20
+
+
+def print_notices(console: Console, notices: list[NoticeEvent]) -> None:
+    """What training recovered from (and the batch size chosen for it), one whole line each so it can be
+    searched; a run that recovered hundreds of times lists its last few and says how many more there were."""
+    if not notices:
+        return
+    console.print(Text("Notices (recoveries and choices made during training)", style="italic"))
+    if len(notices) > MAX_NOTICES_SHOWN:
+        console.print(f"  … {len(notices) - MAX_NOTICES_SHOWN} earlier notices not shown", highlight=False)
+    for notice in notices[-MAX_NOTICES_SHOWN:]:
+        console.print(Text.assemble("  ", (notice.title, "yellow"), " · ", notice.line()), soft_wrap=True)
+
+
 def confirm(question: str) -> bool:
     if not sys.stdin.isatty():
         raise PoetError("deleting needs confirmation; add --yes to delete without asking.")
@@ -68,26 +102,15 @@ def checkpoints_command(arguments: argparse.Namespace) -> int:
         run, _ = resolve_run(store, arguments.run)
         run.require_no_links()
         config = run.config()
-        events = run.events()
-        console.print(f"[bold]{run.id}[/bold]  ({run.status(events)})  {run.directory}", highlight=False)
+        progress = RunProgress.from_run(run)
+        console.print(f"[bold]{run.id}[/bold]  ({progress.status})  {run.directory}", highlight=False)
         console.print(read_text_file_nofollow(run.config_path, what="run.toml"), markup=False, highlight=False)
         table = summary_table("Checkpoints")
         for summary in checkpoint_summaries([run]):
             add_summary_row(table, summary)
         console.print(table)
-        evaluations = [event for event in events if event["event"] == "eval"][-10:]
-        if evaluations:
-            evaluation_table = Table(title="Last evaluations", title_justify="left")
-            for column in ("step", "val loss", "bits/char", "best"):
-                evaluation_table.add_column(column, justify="right")
-            for event in evaluations:
-                evaluation_table.add_row(
-                    str(event["step"]),
-                    format_float(event["val_loss"], 4),
-                    format_float(event.get("val_bpc"), 3),
-                    "★" if event.get("best") else "",
-                )
-            console.print(evaluation_table)
+        print_evaluations(console, progress.evaluations[-10:])
+        print_notices(console, progress.notices)
         console.print(f"corpus {config.corpus}, tokenizer {config.tokenizer.kind}; `poet generate {run.id}`")
         return EXIT_OK
     if action == "rm":

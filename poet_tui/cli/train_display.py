@@ -1,4 +1,6 @@
-"""A Rich view of a training event stream: live on a terminal, one line per evaluation elsewhere."""
+"""A Rich view of a training event stream: live on a terminal, one line per evaluation elsewhere; a line per
+notice (a NaN rollback, an out-of-memory halving, the batch size chosen) either way, so a recovery is never
+silent."""
 
 from __future__ import annotations
 
@@ -14,8 +16,13 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
+from poet_tui.event_types import DoneEvent, EvalEvent, Event, NoticeEvent, StartEvent, typed_event
 from poet_tui.formatting import format_float, human_bytes, human_count, human_duration
 from poet_tui.run_progress import RunProgress
+
+
+def notice_text(notice: NoticeEvent) -> Text:
+    return Text.assemble(("⚠ ", "bold yellow"), (notice.line(), "yellow"))
 
 
 class TrainingDisplay:
@@ -52,22 +59,30 @@ class TrainingDisplay:
                 self.live.stop()
             self.live = None
 
-    def show(self, event: dict[str, Any]) -> None:
-        self.progress.apply(event)
+    def show(self, event: Event | dict[str, Any]) -> None:
+        """Fold one event (a checked line's object or a typed event) into the view."""
+        typed = typed_event(event) if isinstance(event, dict) else event
+        if typed is None:
+            return
+        self.progress.apply(typed)
+        if isinstance(typed, NoticeEvent):
+            self.console.print(notice_text(typed), soft_wrap=True)  # above the live panel, which stays below
         if self.live is not None:
             self.live.update(self.render())
             return
-        kind = event["event"]
-        if kind == "start":
-            self.console.print(f"run {event['run']} on {event['device']}, {human_count(event['params'])} parameters")
-        elif kind == "eval":
-            self.console.print(
-                f"step {event['step']}: train loss {format_float(self.progress.train_loss)}, "
-                f"val loss {event['val_loss']:.4f}, {event['val_bpc']:.3f} bits/char"
-                + (" (best)" if event.get("best") else "")
-            )
-        elif kind == "done":
-            self.console.print(f"done after step {event['step']} ({event['reason']})")
+        match typed:
+            case StartEvent(run=run, device=device, params=params):
+                self.console.print(f"run {run} on {device}, {human_count(params)} parameters", highlight=False)
+            case EvalEvent(step=step, val_loss=val_loss, val_bpc=val_bpc, best=best):
+                self.console.print(
+                    f"step {step}: train loss {format_float(self.progress.train_loss)}, "
+                    f"val loss {val_loss:.4f}, {format_float(val_bpc, 3)} bits/char" + (" (best)" if best else ""),
+                    highlight=False,
+                )
+            case DoneEvent(step=step, reason=reason):
+                self.console.print(f"done after step {step} ({reason})", highlight=False)
+            case _:
+                pass
 
     def render(self) -> Panel:
         progress = self.progress
@@ -95,6 +110,10 @@ class TrainingDisplay:
         )
         table.add_row("memory", f"RSS {human_bytes(memory.get('rss'))}", "", gpu)
         parts: list[Any] = [table, ProgressBar(total=1.0, completed=progress.fraction or 0.0, width=60)]
+        recoveries = [notice for notice in progress.notices if notice.is_recovery]
+        if recoveries:
+            times = f"recovered {len(recoveries)} times; the last: " if len(recoveries) > 1 else "recovered: "
+            parts.append(Text.assemble(("⚠ " + times, "bold yellow"), (recoveries[-1].line(), "yellow")))
         if progress.sample:
             parts.append(Text("\n" + progress.sample[-400:], style="italic"))
         title = (

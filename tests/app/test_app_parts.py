@@ -12,6 +12,7 @@ import pytest
 from poet_tui.app.messages import TrainingEvents
 from poet_tui.app.path_suggester import PathSuggester
 from poet_tui.cli import main as cli_main
+from poet_tui.event_types import EvalEvent, StepEvent
 
 TORCH_MODULES = (
     "torch",
@@ -35,10 +36,10 @@ def test_importing_the_app_imports_no_torch() -> None:
 
 
 def test_queued_training_events_merge_without_losing_any() -> None:
-    first = TrainingEvents([{"event": "step", "step": 1}])
-    second = TrainingEvents([{"event": "step", "step": 2}, {"event": "eval", "step": 2}])
+    first = TrainingEvents([StepEvent(step=1)])
+    second = TrainingEvents([StepEvent(step=2), EvalEvent(step=2, val_loss=1.0)])
     assert first.can_replace(second)
-    assert [event["step"] for event in second.events] == [1, 2, 2]
+    assert [event.step for event in second.events] == [1, 2, 2]  # type: ignore[union-attr]
     assert not first.can_replace(object())  # type: ignore[arg-type]
 
 
