@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-# Still imported from here by test files that predate tests/helpers; new tests import from tests.helpers.
-from tests.helpers import events_of, make_poem, tiny_config, write_tiny_corpus  # noqa: F401
+# tiny_config and events_of are still imported from here by test_sampling.py and test_cuda.py; new tests
+# import from tests.helpers.
+from tests.helpers import events_of, tiny_config, write_tiny_corpus  # noqa: F401
 
 if TYPE_CHECKING:
     from poet_tui.runs import Run
