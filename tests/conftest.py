@@ -1,55 +1,19 @@
-"""Shared fixtures: an isolated POET_HOME, a tiny corpus, and a tiny config that trains in seconds."""
+"""Shared fixtures: an isolated POET_HOME per test, a tiny corpus, and one tiny trained run for the session."""
 
 from __future__ import annotations
 
-import json
-import random
-import subprocess
-import sys
+import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
-from poet_tui.config import ModelConfig, RunConfig, TokenizerConfig, TrainingConfig
+# tiny_config and events_of are still imported from here by test_sampling.py and test_cuda.py; new tests
+# import from tests.helpers.
+from tests.helpers import events_of, tiny_config, write_tiny_corpus  # noqa: F401
 
-WORDS = (
-    "the",
-    "moon",
-    "and",
-    "sun",
-    "rise",
-    "over",
-    "quiet",
-    "water",
-    "while",
-    "old",
-    "winds",
-    "sing",
-    "of",
-    "summer",
-    "days",
-    "and",
-    "golden",
-    "light",
-    "my",
-    "love",
-    "thy",
-    "heart",
-    "doth",
-    "shine",
-    "like",
-    "stars",
-    "upon",
-    "the",
-    "sea",
-)
-
-
-def make_poem(rng: random.Random) -> str:
-    lines = []
-    for _ in range(rng.randint(3, 6)):
-        lines.append(" ".join(rng.choice(WORDS) for _ in range(rng.randint(4, 8))).capitalize() + rng.choice(",.;!"))
-    return "\n".join(lines)
+if TYPE_CHECKING:
+    from poet_tui.runs import Run
 
 
 @pytest.fixture(autouse=True)
@@ -62,48 +26,29 @@ def poet_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture
 def tiny_corpus(tmp_path: Path) -> Path:
     """40 short poems separated by two blank lines: enough for a document split and a few batches."""
-    rng = random.Random(7)
-    path = tmp_path / "tiny-poems.txt"
-    path.write_text("\n\n\n".join(make_poem(rng) for _ in range(40)) + "\n", encoding="utf-8")
-    return path
+    return write_tiny_corpus(tmp_path / "tiny-poems.txt")
 
 
-def tiny_config(corpus: Path | str, kind: str = "char", **training: object) -> RunConfig:
-    values = {
-        "batch_size": 4,
-        "bptt": 16,
-        "max_steps": 12,
-        "eval_every_steps": 6,
-        "log_every_steps": 2,
-        "warmup_steps": 2,
-        "sample_length": 20,
-        "device": "cpu",
-        **training,
-    }
-    return RunConfig(
-        corpus=str(corpus),
-        seed=3,
-        tokenizer=TokenizerConfig(kind=kind, vocab_size=320, min_count=1),
-        model=ModelConfig(vocab_size=0, embedding_size=16, hidden_size=24, num_layers=2, dropout=0.1),
-        training=TrainingConfig(**values),  # type: ignore[arg-type]
-    )
+@pytest.fixture(scope="session")
+def pristine_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The directory of one tiny run (char model, CPU, 4 steps, evaluated at 2 and 4: `latest` and `best`
+    checkpoints, a resumable training state), trained once for the whole session in a POET_HOME of its own.
+    Never write to it: tests get their own copy from `trained_run`."""
+    from poet_tui.train import train
+
+    corpus = write_tiny_corpus(tmp_path_factory.mktemp("shared-corpus") / "tiny-poems.txt")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("POET_HOME", str(tmp_path_factory.mktemp("shared-home")))
+        run, reason = train(tiny_config(corpus, max_steps=4, eval_every_steps=2))
+    assert reason == "max_steps" and run.checkpoint("best") is not None and run.checkpoint("latest") is not None
+    return run.directory
 
 
-def spawn_training(*arguments: str, **popen: object) -> subprocess.Popen[str]:
-    """`poet train ARGUMENTS --jsonl` as a child process whose stdout the test reads line by line."""
-    command = [sys.executable, "-m", "poet_tui", "train", *arguments, "--jsonl"]
-    return subprocess.Popen(command, stdout=subprocess.PIPE, text=True, **popen)  # type: ignore[call-overload]
+@pytest.fixture
+def trained_run(pristine_run: Path, poet_home: Path) -> Run:
+    """A copy of the session's run in this test's POET_HOME: a few file copies instead of a training, and the
+    test may read it, resume it, damage it or delete it without any other test seeing."""
+    from poet_tui.runs import RunStore
 
-
-def read_until_first_step(process: subprocess.Popen[str]) -> None:
-    """Past start-up: the child is inside the training loop once its first step event arrives."""
-    assert process.stdout is not None
-    for line in process.stdout:
-        if json.loads(line)["event"] == "step":
-            return
-    raise AssertionError("the training child ended before its first step")
-
-
-def events_of(run: object, kind: str) -> list[dict]:
-    """The events of one kind a run wrote to its metrics.jsonl."""
-    return [event for event in run.events() if event["event"] == kind]  # type: ignore[attr-defined]
+    shutil.copytree(pristine_run, poet_home / "runs" / pristine_run.name)
+    return RunStore().get(pristine_run.name)

@@ -14,8 +14,6 @@ from poet_tui.checkpoint import CheckpointFiles, load_model
 from poet_tui.errors import PoetError
 from poet_tui.generation import load_for_generation
 from poet_tui.runs import RunStore
-from poet_tui.train import train
-from tests.conftest import tiny_config
 
 
 def test_atomic_write_leaves_the_old_file_whole_when_the_write_fails(tmp_path: Path, monkeypatch) -> None:
@@ -39,12 +37,6 @@ def test_atomic_write_fsyncs_before_renaming(tmp_path: Path, monkeypatch) -> Non
     monkeypatch.setattr(os, "replace", lambda a, b: (order.append("replace"), real_replace(a, b))[1])
     atomic_write_bytes(tmp_path / "file", b"data")
     assert order[:2] == ["fsync", "replace"]
-
-
-@pytest.fixture
-def trained_run(tiny_corpus: Path):
-    run, _ = train(tiny_config(tiny_corpus, max_steps=6, eval_every_steps=6))
-    return run
 
 
 def test_a_run_a_folder_or_a_checkpoint_file_all_load(trained_run) -> None:

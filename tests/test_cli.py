@@ -11,18 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import read_until_first_step, spawn_training
-from tests.forked import poet_forked
+from poet_tui.runs import Run
+from tests.helpers import poet, read_until_first_step, spawn_training
 
 TINY_FLAGS = [
     "--tokenizer", "char", "--embedding", "16", "--hidden", "24", "--layers", "1", "--batch-size", "4",
     "--bptt", "16", "--eval-every", "5", "--log-every", "1", "--sample-length", "10", "--device", "cpu",
 ]  # fmt: skip
-
-
-def poet(*arguments: str, input_text: str | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    """`poet ARGUMENTS` in a child process of its own (forked from a warm server: see tests/forked.py)."""
-    return poet_forked(*arguments, input_text=input_text, timeout=timeout, environment={**os.environ, "COLUMNS": "160"})
 
 
 def assert_one_line_error(result: subprocess.CompletedProcess[str], fragment: str) -> None:
@@ -33,28 +28,23 @@ def assert_one_line_error(result: subprocess.CompletedProcess[str], fragment: st
     assert fragment in lines[0]
 
 
-@pytest.fixture
-def trained_run(tiny_corpus: Path) -> str:
-    result = poet("train", "--corpus", str(tiny_corpus), *TINY_FLAGS, "--max-steps", "10", "--jsonl")
-    assert result.returncode == 0, result.stderr
-    events = [json.loads(line) for line in result.stdout.splitlines()]
-    assert events[0]["event"] == "start" and events[-1] == {**events[-1], "event": "done", "reason": "max_steps"}
-    return events[0]["run"]
-
-
-def test_train_then_generate_streams_text(trained_run: str) -> None:
-    result = poet("generate", trained_run, "--prompt", "The moon", "--length", "30", "--seed", "4", "--no-stop-at-end")
+def test_generate_streams_text_and_the_same_seed_repeats_it(trained_run: Run) -> None:
+    result = poet(
+        "generate", trained_run.id, "--prompt", "The moon", "--length", "30", "--seed", "4", "--no-stop-at-end"
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("The moon") and len(result.stdout) > len("The moon") + 20
-    again = poet("generate", trained_run, "--prompt", "The moon", "--length", "30", "--seed", "4", "--no-stop-at-end")
+    again = poet(
+        "generate", trained_run.id, "--prompt", "The moon", "--length", "30", "--seed", "4", "--no-stop-at-end"
+    )
     assert again.stdout == result.stdout
 
 
-def test_generate_prints_tokens_as_they_arrive(trained_run: str) -> None:
+def test_generate_prints_tokens_as_they_arrive(trained_run: Run) -> None:
     """The first piece arrives while the process still has far more to write: 150,000 tokens cannot fit in a
     pipe (64 KiB), so the child is still running, blocked on it, when the test has read only 4 bytes."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "poet_tui", "generate", trained_run, "--prompt", "The", "--length", "150000",
+        [sys.executable, "-m", "poet_tui", "generate", trained_run.id, "--prompt", "The", "--length", "150000",
          "--no-stop-at-end", "--seed", "1"],
         stdout=subprocess.PIPE,
     )  # fmt: skip
@@ -69,8 +59,10 @@ def test_generate_prints_tokens_as_they_arrive(trained_run: str) -> None:
     assert first.startswith(b"The") and arrived_while_running and len(more) == 1000
 
 
-def test_repl_reads_prompts_and_commands(trained_run: str) -> None:
-    result = poet("generate", trained_run, "-i", "--no-stop-at-end", input_text=":temp 0.5\n:len 5\nThe sun\n:quit\n")
+def test_repl_reads_prompts_and_commands(trained_run: Run) -> None:
+    result = poet(
+        "generate", trained_run.id, "-i", "--no-stop-at-end", input_text=":temp 0.5\n:len 5\nThe sun\n:quit\n"
+    )
     assert result.returncode == 0, result.stderr
     assert "temperature 0.50" in result.stdout and "length 5" in result.stdout
     assert "The sun" in result.stdout and "[5 tokens" in result.stdout
@@ -117,13 +109,13 @@ def test_corpus_smaller_than_one_batch(tmp_path: Path) -> None:
     assert_one_line_error(poet("train", "--corpus", str(path), *TINY_FLAGS), "fewer than one batch")
 
 
-def test_prompt_errors(trained_run: str) -> None:
-    assert_one_line_error(poet("generate", trained_run, "--prompt", "   "), "--prompt is empty")
-    assert_one_line_error(poet("generate", trained_run, "--prompt", "The ☃"), "never saw")
+def test_prompt_errors(trained_run: Run) -> None:
+    assert_one_line_error(poet("generate", trained_run.id, "--prompt", "   "), "--prompt is empty")
+    assert_one_line_error(poet("generate", trained_run.id, "--prompt", "The ☃"), "never saw")
 
 
-def test_missing_and_mismatched_checkpoints(trained_run: str, poet_home: Path) -> None:
-    checkpoints = poet_home / "runs" / trained_run / "checkpoints"
+def test_missing_and_mismatched_checkpoints(trained_run: Run, poet_home: Path) -> None:
+    checkpoints = trained_run.checkpoints_dir
     (checkpoints / "best.safetensors").write_bytes(b"\x00" * 10)
     assert_one_line_error(poet("generate", str(checkpoints / "best.safetensors")), "truncated or damaged")
     assert_one_line_error(poet("generate", str(poet_home / "nowhere" / "x.safetensors")), "does not exist")
@@ -132,7 +124,7 @@ def test_missing_and_mismatched_checkpoints(trained_run: str, poet_home: Path) -
     assert (checkpoints / "latest.safetensors").read_bytes() == latest_before  # nothing saved was touched
 
 
-def test_corpora_and_checkpoints_commands(trained_run: str, tiny_corpus: Path) -> None:
+def test_corpora_and_checkpoints_commands(trained_run: Run, tiny_corpus: Path) -> None:
     listing = poet("corpora", "list")
     assert listing.returncode == 0 and "shakespeare-sonnets" in listing.stdout and "tang300" in listing.stdout
     added = poet("corpora", "add", str(tiny_corpus), "--name", "tiny")
@@ -140,12 +132,12 @@ def test_corpora_and_checkpoints_commands(trained_run: str, tiny_corpus: Path) -
     shown = poet("corpora", "show", "tiny")
     assert "poems" in shown.stdout and "40" in shown.stdout and "language (guess)" in shown.stdout
     runs = poet("checkpoints", "list")
-    assert trained_run in runs.stdout and "best" in runs.stdout
-    assert trained_run in poet("checkpoints", "show", trained_run).stdout
-    refused = poet("checkpoints", "rm", trained_run, input_text="")
+    assert trained_run.id in runs.stdout and "best" in runs.stdout
+    assert trained_run.id in poet("checkpoints", "show", trained_run.id).stdout
+    refused = poet("checkpoints", "rm", trained_run.id, input_text="")
     assert refused.returncode == 2 and "--yes" in refused.stderr
-    assert poet("checkpoints", "rm", trained_run, "--yes").returncode == 0
-    assert trained_run not in poet("checkpoints", "list").stdout
+    assert poet("checkpoints", "rm", trained_run.id, "--yes").returncode == 0
+    assert trained_run.id not in poet("checkpoints", "list").stdout
 
 
 def test_ctrl_c_saves_a_checkpoint_and_exits_130(tiny_corpus: Path, poet_home: Path) -> None:
@@ -174,7 +166,10 @@ def test_batch_size_auto_picks_a_size_and_records_it(tiny_corpus: Path, poet_hom
     flags = [flag for flag in TINY_FLAGS if flag not in ("--batch-size", "4")]
     result = poet("train", "--corpus", str(tiny_corpus), *flags, "--batch-size", "auto", "--max-steps", "2", "--jsonl")
     assert result.returncode == 0, result.stderr
-    notice = next(json.loads(line) for line in result.stdout.splitlines() if '"notice"' in line)
+    events = [json.loads(line) for line in result.stdout.splitlines()]
+    kinds = [event["event"] for event in events if event["event"] != "notice"]  # the notice may come first
+    assert kinds[0] == "start" and events[-1] == {**events[-1], "event": "done", "reason": "max_steps"}
+    notice = next(event for event in events if event["event"] == "notice")
     assert notice["kind"] == "batch_size" and notice["batch_size"] >= 1 and "cpu-default" in notice["message"]
     run = next(iter((poet_home / "runs").iterdir()))
     assert f"batch_size = {notice['batch_size']}" in (run / "run.toml").read_text()

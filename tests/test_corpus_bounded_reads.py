@@ -12,8 +12,6 @@ import gzip
 import os
 import signal
 import socket
-import subprocess
-import sys
 import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,6 +26,7 @@ from poet_tui.cli.main import main
 from poet_tui.corpus import MAX_CORPUS_BYTES, load_documents, read_text_file
 from poet_tui.corpus_registry import add_corpus, registry_file, resolve_corpus
 from poet_tui.errors import PoetError
+from tests.helpers import poet
 
 POEM = "The moon upon the quiet water,\nthe wind that sings of summer days.\n"
 
@@ -114,12 +113,7 @@ def test_a_fifo_is_refused_without_hanging_add_show_and_list(
 
 
 def test_training_on_a_fifo_is_refused_without_hanging(fifo: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "poet_tui", "train", "--corpus", str(fifo), "--device", "cpu", "--jsonl"],
-        capture_output=True,
-        text=True,
-        timeout=300,  # a safety net against a hang, not a speed assertion
-    )
+    result = poet("train", "--corpus", str(fifo), "--device", "cpu", "--jsonl")  # its timeout: a net against a hang
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr
     assert "not a regular file" in result.stderr

@@ -7,11 +7,8 @@ byte for byte and no temp file behind.
 from __future__ import annotations
 
 import errno
+import functools
 import os
-import resource
-import signal
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
@@ -19,6 +16,8 @@ import pytest
 
 from poet_tui.cli.main import main
 from poet_tui.corpus_registry import add_corpus, registry_file, registry_lock_file, user_corpora
+from tests.forked import limit_file_size
+from tests.helpers import poet
 
 
 def error_line(capsys: pytest.CaptureFixture[str], *arguments: str) -> str:
@@ -146,22 +145,10 @@ def test_a_link_planted_as_the_lock_file_is_refused(
     assert not outside.exists()  # nothing outside POET_HOME was created
 
 
-def limit_file_size(limit: int) -> None:
-    """In the child: files may not grow past `limit` bytes, and passing it is EFBIG rather than a killing signal."""
-    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
-
-
 def test_a_real_write_that_fails_half_way_leaves_the_old_registry(registered: bytes, tiny_corpus: Path) -> None:
     """No mocks: a child process whose file size limit stops the new registry part-way through writing it."""
-    result = subprocess.run(
-        [sys.executable, "-m", "poet_tui", "corpora", "add", str(tiny_corpus), "--name", "second"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
-        preexec_fn=lambda: limit_file_size(len(registered) + 10),
-    )
+    limit = functools.partial(limit_file_size, len(registered) + 10)
+    result = poet("corpora", "add", str(tiny_corpus), "--name", "second", setup=limit)
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines() == [

@@ -13,7 +13,7 @@ from poet_tui.checkpoint import read_metadata
 from poet_tui.errors import PoetError
 from poet_tui.runs import RunStore
 from poet_tui.train import resume, train
-from tests.conftest import events_of, tiny_config
+from tests.helpers import events_of, tiny_config
 from tests.test_crash_safety import inject_non_finite_loss
 
 

@@ -32,8 +32,8 @@ from poet_tui.runs import RunStore
 from poet_tui.sample import CompletionStats, SamplingSettings, complete, stream_completion
 from poet_tui.schedule import PlateauState, learning_rate
 from poet_tui.train import resume, train
-from tests.conftest import events_of, read_until_first_step, spawn_training, tiny_config
 from tests.forked import start_forked
+from tests.helpers import events_of, read_until_first_step, spawn_training, tiny_config
 
 CHECKPOINT_INTERVAL = 3
 
@@ -258,11 +258,9 @@ def test_metadata_of_a_checkpoint_is_plain_json(tiny_corpus: Path) -> None:
 
 def test_a_training_child_whose_reader_goes_away_keeps_training(tiny_corpus: Path, poet_home: Path) -> None:
     """An app that quits and leaves the run training closes the child's stdout; the run must go on."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "poet_tui", "train", "--corpus", str(tiny_corpus), "--embedding", "16", "--hidden",
-         "24", "--batch-size", "4", "--bptt", "16", "--eval-every", "20", "--max-steps", "40", "--device", "cpu",
-         "--jsonl"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    process = spawn_training(
+        "--corpus", str(tiny_corpus), "--embedding", "16", "--hidden", "24", "--batch-size", "4", "--bptt", "16",
+        "--eval-every", "20", "--max-steps", "40", "--device", "cpu", stderr=subprocess.PIPE,
     )  # fmt: skip
     assert process.stdout is not None
     process.stdout.readline()

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import math
-import random
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +23,7 @@ from poet_tui.run_catalog import checkpoint_summaries
 from poet_tui.runs import RunStore
 from poet_tui.tokenizers import load_tokenizer
 from poet_tui.train import resume, train
-from tests.conftest import make_poem, tiny_config
+from tests.helpers import tiny_config
 
 JSON_VALUES = st.recursive(
     st.one_of(
@@ -38,34 +36,6 @@ JSON_VALUES = st.recursive(
     lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=5), children, max_size=3),
     max_leaves=6,
 )
-
-
-@pytest.fixture(scope="module")
-def pristine_run(tmp_path_factory: pytest.TempPathFactory, module_corpus: Path) -> Path:
-    """One trained run, copied into each test's data home so every test may damage its own copy."""
-    home = tmp_path_factory.mktemp("pristine-home")
-    corpus = module_corpus
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("POET_HOME", str(home))
-        run, _ = train(tiny_config(corpus, max_steps=4, eval_every_steps=2))
-    return run.directory
-
-
-@pytest.fixture(scope="module")
-def module_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    rng = random.Random(7)
-    path = tmp_path_factory.mktemp("corpus") / "poems.txt"
-    path.write_text("\n\n\n".join(make_poem(rng) for _ in range(40)) + "\n", encoding="utf-8")
-    return path
-
-
-@pytest.fixture
-def run(pristine_run: Path, poet_home: Path):
-    target = poet_home / "runs" / pristine_run.name
-    if target.exists():
-        shutil.rmtree(target)
-    shutil.copytree(pristine_run, target)
-    return RunStore().get(pristine_run.name)
 
 
 def set_path(data: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
@@ -86,9 +56,9 @@ METADATA_PATHS = [
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(path=st.sampled_from(METADATA_PATHS), value=JSON_VALUES)
 def test_damaged_metadata_is_refused_in_a_sentence_or_is_harmless(
-    run, pristine_run: Path, path: tuple[str, ...], value: Any
+    trained_run, pristine_run: Path, path: tuple[str, ...], value: Any
 ) -> None:
-    files = run.checkpoint("latest")
+    files = trained_run.checkpoint("latest")
     metadata = json.loads((pristine_run / "checkpoints" / "latest.json").read_text())  # each example from whole
     set_path(metadata, path, value)
     files.metadata.write_text(json.dumps(metadata))
@@ -115,12 +85,12 @@ def test_damaged_metadata_is_refused_in_a_sentence_or_is_harmless(
         ("\xff\xfe", "not UTF-8"),
     ],
 )
-def test_specific_damage_gets_one_sentence_naming_the_file(run, text: str, fragment: str, capsys) -> None:
-    files = run.checkpoint("best")
+def test_specific_damage_gets_one_sentence_naming_the_file(trained_run, text: str, fragment: str, capsys) -> None:
+    files = trained_run.checkpoint("best")
     files.metadata.write_bytes(text.encode("latin-1") if text == "\xff\xfe" else text.encode())
     with pytest.raises(PoetError, match=fragment):
         read_metadata(files)
-    assert main(["generate", run.id, "--length", "3"]) == 2
+    assert main(["generate", trained_run.id, "--length", "3"]) == 2
     error = capsys.readouterr().err
     assert error.count("\n") == 1 and str(files.metadata) in error
     assert main(["checkpoints", "list"]) == 0
@@ -131,14 +101,14 @@ def test_specific_damage_gets_one_sentence_naming_the_file(run, text: str, fragm
     "tokens",
     [["<eod>", "a", "a"], ["<eod>", None], ["<eod>", 3], ["a", "b"], "abc", ["<eod>", "ab"], ["<eod>", ""]],
 )
-def test_a_damaged_tokenizer_is_refused(run, tokens: Any, capsys) -> None:
-    path = run.directory / "tokenizer.json"
+def test_a_damaged_tokenizer_is_refused(trained_run, tokens: Any, capsys) -> None:
+    path = trained_run.directory / "tokenizer.json"
     payload = json.loads(path.read_text())
     payload["tokens"] = tokens
     path.write_text(json.dumps(payload))
     with pytest.raises(PoetError, match=r"tokenizer\.json is damaged"):
-        load_tokenizer(run.directory)
-    assert main(["generate", run.id]) == 2
+        load_tokenizer(trained_run.directory)
+    assert main(["generate", trained_run.id]) == 2
     assert "tokenizer.json is damaged" in capsys.readouterr().err
 
 
@@ -146,8 +116,8 @@ def test_a_damaged_tokenizer_is_refused(run, tokens: Any, capsys) -> None:
     "damage",
     ["optimizer shape", "rng dtype", "rnn state shape", "unknown tensor", "loss vector"],
 )
-def test_a_forged_training_state_is_refused_before_it_is_used(run, damage: str) -> None:
-    path = run.checkpoints_dir / "latest.optim.safetensors"
+def test_a_forged_training_state_is_refused_before_it_is_used(trained_run, damage: str) -> None:
+    path = trained_run.checkpoints_dir / "latest.optim.safetensors"
     tensors = load_file(path)
     if damage == "optimizer shape":
         key = next(key for key in tensors if key.endswith("exp_avg"))
@@ -160,15 +130,15 @@ def test_a_forged_training_state_is_refused_before_it_is_used(run, damage: str) 
         tensors["evil"] = torch.zeros(1)
     else:
         tensors["loss_sum"] = torch.zeros(4)
-    step = json.loads((run.checkpoints_dir / "latest.json").read_text())["step"]
+    step = json.loads((trained_run.checkpoints_dir / "latest.json").read_text())["step"]
     save_file(tensors, path, metadata={"format": "1", "step": str(step)})
     with pytest.raises(PoetError, match=r"latest\.optim\.safetensors is damaged"):
-        resume(run, budget_overrides={"max_steps": 6})
+        resume(trained_run, budget_overrides={"max_steps": 6})
 
 
-def test_weights_smaller_than_the_metadata_claims_are_refused_before_building(run) -> None:
+def test_weights_smaller_than_the_metadata_claims_are_refused_before_building(trained_run) -> None:
     """Metadata may describe a model of a billion parameters; the weights file decides what is allocated."""
-    files = run.checkpoint("best")
+    files = trained_run.checkpoint("best")
     metadata = json.loads(files.metadata.read_text())
     metadata["model"]["hidden_size"] = 2_000
     files.metadata.write_text(json.dumps(metadata))
@@ -190,11 +160,11 @@ def test_weights_smaller_than_the_metadata_claims_are_refused_before_building(ru
         'corpus = "x"\nmodel = 3\n',
     ],
 )
-def test_a_damaged_run_toml_is_refused_and_listed_as_damaged(run, toml: str, capsys) -> None:
-    run.config_path.write_text(toml)
+def test_a_damaged_run_toml_is_refused_and_listed_as_damaged(trained_run, toml: str, capsys) -> None:
+    trained_run.config_path.write_text(toml)
     with pytest.raises(PoetError, match=r"run\.toml"):
-        run.config()
-    assert main(["train", "--resume", run.id, "--max-steps", "6", "--jsonl"]) == 2
+        trained_run.config()
+    assert main(["train", "--resume", trained_run.id, "--max-steps", "6", "--jsonl"]) == 2
     assert "run.toml" in capsys.readouterr().err
     assert main(["checkpoints", "list"]) == 0
     assert "damaged" in capsys.readouterr().out
@@ -216,19 +186,19 @@ def test_an_event_line_is_either_well_typed_or_skipped(kind: str, field: str, va
         assert number is None or math.isfinite(number)
 
 
-def test_damaged_events_never_break_show(run, capsys) -> None:
-    with open(run.metrics_path, "a") as log:
+def test_damaged_events_never_break_show(trained_run, capsys) -> None:
+    with open(trained_run.metrics_path, "a") as log:
         log.write('{"event":"eval","step":"x","val_loss":"y"}\n{"event":"eval","step":9,"val_loss":NaN}\n')
         log.write('{"event":"step","step":5,"loss":1e999}\n' + "[" * 10_000 + "\n")
-    assert main(["checkpoints", "show", run.id]) == 0
+    assert main(["checkpoints", "show", trained_run.id]) == 0
 
 
-def test_one_damaged_run_never_hides_the_others(run, tiny_corpus: Path, capsys) -> None:
-    (run.checkpoints_dir / "best.json").write_text("{")
-    (run.checkpoints_dir / "latest.json").write_text('{"step": -1, "model": {}}')
+def test_one_damaged_run_never_hides_the_others(trained_run, tiny_corpus: Path, capsys) -> None:
+    (trained_run.checkpoints_dir / "best.json").write_text("{")
+    (trained_run.checkpoints_dir / "latest.json").write_text('{"step": -1, "model": {}}')
     healthy, _ = train(tiny_config(tiny_corpus, max_steps=2, eval_every_steps=2))
     assert main(["checkpoints", "list"]) == 0
     listing = capsys.readouterr().out
-    damaged_rows = [line for line in listing.splitlines() if run.id in line and "damaged" in line]
+    damaged_rows = [line for line in listing.splitlines() if trained_run.id in line and "damaged" in line]
     assert len(damaged_rows) == 2 and healthy.id in listing
     assert load_for_generation(healthy.id).checkpoint.stem == "best"

@@ -10,6 +10,7 @@ import contextlib
 import errno
 import functools
 import os
+import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,15 +18,15 @@ from pathlib import Path
 import pytest
 
 from poet_tui.checkpoint import load_model
-from poet_tui.runs import RunStore
-from poet_tui.train import train
-from tests.conftest import tiny_config
-from tests.forked import limit_file_size, poet_forked
+from poet_tui.runs import Run, RunStore
+from tests.forked import limit_file_size
+from tests.helpers import poet
 
 
-def poet(*argv: str, home: Path, file_size_limit: int | None = None) -> subprocess.CompletedProcess[str]:
-    setup = functools.partial(limit_file_size, file_size_limit) if file_size_limit is not None else None
-    return poet_forked(*argv, setup=setup, environment={**os.environ, "POET_HOME": str(home)})
+def copy_run(pristine_run: Path, home: Path) -> Run:
+    """The session's tiny run, copied into `home`: what a user had trained before the disk filled."""
+    shutil.copytree(pristine_run, home / "runs" / pristine_run.name)
+    return RunStore(home / "runs").get(pristine_run.name)
 
 
 def one_sentence(result: subprocess.CompletedProcess[str]) -> str:
@@ -74,33 +75,27 @@ def test_a_new_run_on_a_full_disk_leaves_no_run_behind(tmp_path: Path, tiny_corp
         assert list((home / "runs").iterdir()) == []
 
 
-def test_a_full_disk_during_training_keeps_the_last_checkpoint(tmp_path: Path, tiny_corpus: Path) -> None:
+def test_a_full_disk_during_training_keeps_the_last_checkpoint(tmp_path: Path, pristine_run: Path) -> None:
     with mounted_tmpfs(tmp_path / "small", "4m") as home:
-        os.environ["POET_HOME"] = str(home)
-        try:
-            run, _ = train(tiny_config(tiny_corpus, max_steps=2, eval_every_steps=2))
-        finally:
-            del os.environ["POET_HOME"]
+        run = copy_run(pristine_run, home)
         config_before = run.config_path.read_bytes()
         fill(home)
-        result = poet("train", "--resume", run.id, "--max-steps", "4", "--jsonl", home=home)
+        result = poet("train", "--resume", run.id, "--max-steps", "8", "--jsonl", home=home)
         assert "space" in one_sentence(result)
         assert run.config_path.read_bytes() == config_before
         for files in RunStore(home / "runs").get(run.id).checkpoints():
             load_model(files)
 
 
-def test_a_read_only_data_home_gets_one_sentence_everywhere(tmp_path: Path, tiny_corpus: Path) -> None:
+def test_a_read_only_data_home_gets_one_sentence_everywhere(
+    tmp_path: Path, tiny_corpus: Path, pristine_run: Path
+) -> None:
     with mounted_tmpfs(tmp_path / "small", "4m") as home:
-        os.environ["POET_HOME"] = str(home)
-        try:
-            run, _ = train(tiny_config(tiny_corpus, max_steps=2, eval_every_steps=2))
-        finally:
-            del os.environ["POET_HOME"]
+        run = copy_run(pristine_run, home)
         remount_read_only(home)
         one_sentence(poet("checkpoints", "rm", run.id, "--yes", home=home))
         one_sentence(poet("checkpoints", "rm", str(run.checkpoints_dir / "latest.json"), "--yes", home=home))
-        one_sentence(poet("train", "--resume", run.id, "--max-steps", "4", "--jsonl", home=home))
+        one_sentence(poet("train", "--resume", run.id, "--max-steps", "8", "--jsonl", home=home))
         one_sentence(poet("train", "--corpus", str(tiny_corpus), "--max-steps", "2", "--jsonl", home=home))
         one_sentence(poet("corpora", "add", str(tiny_corpus), home=home))
         assert run.checkpoint("latest") is not None and run.checkpoint("best") is not None
@@ -112,7 +107,7 @@ def test_a_file_size_limit_fails_writes_in_one_sentence(tmp_path: Path, tiny_cor
     home = tmp_path / "home"
     result = poet(
         "train", "--corpus", str(tiny_corpus), "--embedding", "16", "--hidden", "32", "--max-steps", "4",
-        "--eval-every", "2", "--device", "cpu", "--jsonl", home=home, file_size_limit=limit,
+        "--eval-every", "2", "--device", "cpu", "--jsonl", home=home, setup=functools.partial(limit_file_size, limit),
     )  # fmt: skip
     one_sentence(result)
     for run in RunStore(home / "runs").list():

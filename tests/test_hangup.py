@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from poet_tui.runs import RunStore
-from tests.conftest import events_of
+from tests.helpers import events_of
 
 FLAGS = ["--embedding", "16", "--hidden", "24", "--batch-size", "4", "--bptt", "16", "--log-every", "1",
          "--max-steps", "100000", "--device", "cpu"]  # fmt: skip

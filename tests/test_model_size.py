@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import subprocess
-import sys
 from dataclasses import replace
 from typing import Any
 
@@ -22,6 +20,7 @@ from poet_tui.model_size import (
     model_size_problem,
     training_memory_bytes,
 )
+from tests.helpers import loaded_among, modules_loaded_by
 
 SIZES = [(8, 8), (8, 12), (12, 8), (5, 7)]  # (embedding, hidden): equal, and different either way
 
@@ -96,15 +95,14 @@ def test_memory_for_training_is_checked_only_when_given() -> None:
 
 
 def test_available_memory_is_read_without_torch() -> None:
-    code = (
-        "import sys\n"
+    checks = (
         "from poet_tui.model_size import cpu_available_bytes, model_size_problem\n"
         "from poet_tui.config import ModelConfig\n"
-        "print(cpu_available_bytes() > 0, model_size_problem(ModelConfig(0, num_layers=10**6)) is not None,"
-        " model_size_problem(ModelConfig(0, hidden_size=10**9)) is not None, 'torch' in sys.modules)"
+        "assert cpu_available_bytes() > 0\n"
+        "assert model_size_problem(ModelConfig(0, num_layers=10**6)) is not None\n"
+        "assert model_size_problem(ModelConfig(0, hidden_size=10**9)) is not None\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert result.stdout.split() == ["True", "True", "True", "False"]
+    assert loaded_among(modules_loaded_by("poet_tui.model_size", then=checks), "torch") == []
     assert isinstance(cpu_available_bytes(), int)
 
 

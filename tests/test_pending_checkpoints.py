@@ -17,7 +17,7 @@ from poet_tui.generation import load_for_generation
 from poet_tui.run_catalog import checkpoint_summaries
 from poet_tui.runs import Run, RunStore
 from poet_tui.train import resume
-from tests.forked import poet_forked
+from tests.helpers import poet
 
 
 def kill_at_rename(target: int, moment: str) -> None:
@@ -41,7 +41,7 @@ TINY_RUN = ["--embedding", "16", "--hidden", "24", "--batch-size", "4", "--bptt"
 
 def train_killed_at(corpus: Path, rename: int, moment: str) -> int:
     setup = functools.partial(kill_at_rename, rename, moment)
-    return poet_forked("train", "--corpus", str(corpus), *TINY_RUN, setup=setup).returncode
+    return poet("train", "--corpus", str(corpus), *TINY_RUN, setup=setup).returncode
 
 
 def check_everything_loads(run: Run) -> int:

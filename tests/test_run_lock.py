@@ -15,24 +15,18 @@ from poet_tui.checkpoint import read_metadata
 from poet_tui.errors import PoetError
 from poet_tui.run_lock import RunLock
 from poet_tui.runs import RunStore
-from poet_tui.train import resume, train
-from tests.conftest import events_of, read_until_first_step, spawn_training, tiny_config
-
-
-@pytest.fixture
-def stopped_run(tiny_corpus: Path):
-    run, _ = train(tiny_config(tiny_corpus, max_steps=2, eval_every_steps=2))
-    return run
+from poet_tui.train import resume
+from tests.helpers import events_of, read_until_first_step, spawn_training
 
 
 def resume_command(run_id: str, max_steps: int) -> list[str]:
     return [sys.executable, "-m", "poet_tui", "train", "--resume", run_id, "--max-steps", str(max_steps), "--jsonl"]
 
 
-def test_two_resumes_started_together_give_one_trainer(stopped_run) -> None:
+def test_two_resumes_started_together_give_one_trainer(trained_run) -> None:
     """Both start at once; exactly one trains, the other says so and writes nothing to the run."""
     processes = [
-        subprocess.Popen(resume_command(stopped_run.id, 100_000), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        subprocess.Popen(resume_command(trained_run.id, 100_000), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         for _ in range(2)
     ]
     try:
@@ -48,7 +42,7 @@ def test_two_resumes_started_together_give_one_trainer(stopped_run) -> None:
         for line in winner.stdout:
             if json.loads(line)["event"] == "step":
                 break
-        assert stopped_run.training_pid() == winner.pid
+        assert trained_run.training_pid() == winner.pid
         winner.send_signal(signal.SIGINT)
         assert winner.wait(timeout=120) == 130
     finally:
@@ -56,59 +50,59 @@ def test_two_resumes_started_together_give_one_trainer(stopped_run) -> None:
             if process.poll() is None:
                 process.kill()
                 process.wait()
-    assert len(events_of(stopped_run, "start")) == 2  # the first session and the one resume that ran
-    assert len(events_of(stopped_run, "error")) == 0  # the loser wrote nothing to the run's log
-    assert not stopped_run.pid_path.exists()
+    assert len(events_of(trained_run, "start")) == 2  # the first session and the one resume that ran
+    assert len(events_of(trained_run, "error")) == 0  # the loser wrote nothing to the run's log
+    assert not trained_run.pid_path.exists()
 
 
-def test_the_run_is_training_exactly_while_its_trainer_lives(stopped_run) -> None:
-    process = spawn_training("--resume", stopped_run.id, "--max-steps", "100000", stderr=subprocess.DEVNULL)
+def test_the_run_is_training_exactly_while_its_trainer_lives(trained_run) -> None:
+    process = spawn_training("--resume", trained_run.id, "--max-steps", "100000", stderr=subprocess.DEVNULL)
     try:
         read_until_first_step(process)
-        assert stopped_run.is_training() and stopped_run.status() == "running"
-        assert stopped_run.training_pid() == process.pid
+        assert trained_run.is_training() and trained_run.status() == "running"
+        assert trained_run.training_pid() == process.pid
         with pytest.raises(PoetError, match="in use by another poet-tui process"):
-            resume(stopped_run)
+            resume(trained_run)
         with pytest.raises(PoetError, match="in use by another poet-tui process"):
-            RunStore().remove(stopped_run)
-        assert stopped_run.pid_path.exists()  # the refused resume did not take the trainer's pid file away
+            RunStore().remove(trained_run)
+        assert trained_run.pid_path.exists()  # the refused resume did not take the trainer's pid file away
     finally:
         process.send_signal(signal.SIGKILL)  # no goodbye: the kernel releases the lock all the same
         process.wait()
-    assert not stopped_run.is_training()
-    assert stopped_run.training_pid() is None  # a stale pid file names no trainer
-    assert stopped_run.status() == "interrupted"
+    assert not trained_run.is_training()
+    assert trained_run.training_pid() is None  # a stale pid file names no trainer
+    assert trained_run.status() == "interrupted"
     resumed: list[dict] = []
-    latest = read_metadata(stopped_run.checkpoint("latest"))["step"]
-    resume(stopped_run, resumed.append, budget_overrides={"max_steps": latest + 1})
+    latest = read_metadata(trained_run.checkpoint("latest"))["step"]
+    resume(trained_run, resumed.append, budget_overrides={"max_steps": latest + 1})
     assert resumed[-1]["event"] == "done"
 
 
-def test_a_lock_is_refused_while_held_and_free_once_released(stopped_run) -> None:
-    held = RunLock.acquire(stopped_run.directory, stopped_run.id)
+def test_a_lock_is_refused_while_held_and_free_once_released(trained_run) -> None:
+    held = RunLock.acquire(trained_run.directory, trained_run.id)
     try:
-        assert stopped_run.is_training()
+        assert trained_run.is_training()
         with pytest.raises(PoetError, match="in use"):
-            RunLock.acquire(stopped_run.directory, stopped_run.id)
+            RunLock.acquire(trained_run.directory, trained_run.id)
     finally:
         held.release()
-    assert not stopped_run.is_training()
-    RunLock.acquire(stopped_run.directory, stopped_run.id).release()
+    assert not trained_run.is_training()
+    RunLock.acquire(trained_run.directory, trained_run.id).release()
 
 
-def test_a_lock_file_that_is_a_link_is_refused(stopped_run, tmp_path: Path) -> None:
+def test_a_lock_file_that_is_a_link_is_refused(trained_run, tmp_path: Path) -> None:
     target = tmp_path / "elsewhere"
     target.write_text("")
-    (stopped_run.directory / "train.lock").unlink(missing_ok=True)
-    (stopped_run.directory / "train.lock").symlink_to(target)
+    (trained_run.directory / "train.lock").unlink(missing_ok=True)
+    (trained_run.directory / "train.lock").symlink_to(target)
     with pytest.raises(PoetError, match="symbolic link"):
-        resume(stopped_run)
+        resume(trained_run)
     assert target.read_text() == ""
 
 
-def test_the_jsonl_stream_of_a_refused_resume_is_one_error_event(stopped_run) -> None:
-    with RunLock.acquire(stopped_run.directory, stopped_run.id):
-        result = subprocess.run(resume_command(stopped_run.id, 10), capture_output=True, text=True, timeout=120)
+def test_the_jsonl_stream_of_a_refused_resume_is_one_error_event(trained_run) -> None:
+    with RunLock.acquire(trained_run.directory, trained_run.id):
+        result = subprocess.run(resume_command(trained_run.id, 10), capture_output=True, text=True, timeout=120)
     assert result.returncode == 2
     events = [json.loads(line) for line in result.stdout.splitlines()]
     assert [event["event"] for event in events] == ["error"]

@@ -14,13 +14,7 @@ from poet_tui.cli.main import main
 from poet_tui.errors import PoetError
 from poet_tui.runs import TRASH_DIR, RunStore
 from poet_tui.train import train
-from tests.conftest import tiny_config
-
-
-@pytest.fixture
-def trained_run(tiny_corpus: Path):
-    run, _ = train(tiny_config(tiny_corpus, max_steps=4, eval_every_steps=4))
-    return run
+from tests.helpers import tiny_config
 
 
 def fake_run_folder(parent: Path, name: str = "project") -> Path:

@@ -16,7 +16,7 @@ from poet_tui.runs import RunStore
 from poet_tui.tokenizers import count_characters
 from poet_tui.train import resume, train
 from poet_tui.trainer import bits_per_character
-from tests.conftest import tiny_config
+from tests.helpers import tiny_config
 
 
 def losses(events: list[dict], kind: str = "step", key: str = "loss") -> dict[int, float]:

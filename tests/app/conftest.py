@@ -1,15 +1,13 @@
-"""Fixtures for the app's tests: a POET_HOME with one fixed, fully deterministic run, and pilot helpers."""
+"""Fixtures for the app's tests: a POET_HOME with one fixed, fully deterministic run, and no GPU. The pilot
+helpers are in tests/helpers/pilot.py."""
 
 from __future__ import annotations
 
 import json
 import math
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from textual.pilot import Pilot
 
 from poet_tui.config import ModelConfig, RunConfig, TokenizerConfig, TrainingConfig, save_run_config
 
@@ -101,23 +99,3 @@ def no_gpu(monkeypatch: pytest.MonkeyPatch) -> None:
     import poet_tui.device
 
     monkeypatch.setattr(poet_tui.device, "gpu_status", lambda index=0: None)
-
-
-async def wait_until(pilot: Pilot[None], condition: Callable[[], object], timeout: float = 60.0) -> None:
-    """Let the app run until `condition()` holds (workers, child processes); fail after `timeout` seconds, a
-    safety net against a hang only: a busy machine is slower, so the wait must never be what a test measures."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {condition}")
-        await pilot.pause(0.05)
-
-
-async def settle(pilot: Pilot[None]) -> None:
-    """Wait for the engine to load and every worker to finish, then for the screen to catch up."""
-    app = pilot.app
-    await wait_until(pilot, lambda: getattr(app, "engine_ready", True))
-    await app.workers.wait_for_complete()
-    await pilot.pause(0.1)
-    await app.workers.wait_for_complete()
-    await pilot.pause(0.1)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import os
 import signal
 import sys
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,46 +22,9 @@ from poet_tui.app.live_widgets import LossPlot
 from poet_tui.app.repl_pane import ReplPane
 from poet_tui.app.train_pane import TrainPane
 from poet_tui.app.training_process import ChildTraining, process_alive
+from tests.helpers.pilot import TINY_RUN, RecordingApp, fill, run_app, text_of, wait_until
 
-from .conftest import FIXED_RUN, wait_until
-
-SIZE = (120, 40)
-TINY_RUN = {"hidden": "24", "embedding": "16", "batch_size": "4", "bptt": "16", "log_every": "2", "max_minutes": ""}
-
-
-class RecordingApp(PoetApp):
-    """The app, remembering every notification it showed."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.notes: list[tuple[str, str]] = []
-
-    def notify(self, message: str, *args: Any, **kwargs: Any) -> None:
-        self.notes.append((message, kwargs.get("severity", "information")))
-        super().notify(message, *args, **kwargs)
-
-    def errors(self) -> list[str]:
-        return [message for message, severity in self.notes if severity == "error"]
-
-
-def run_app(app: PoetApp, script: Callable[[Pilot[Any]], Awaitable[None]]) -> None:
-    async def main() -> None:
-        async with app.run_test(size=SIZE) as pilot:
-            await script(pilot)
-
-    asyncio.run(main())
-
-
-def text_of(widget: Any) -> str:
-    content = widget.content
-    return content.plain if hasattr(content, "plain") else str(content)
-
-
-async def fill(pilot: Pilot[Any], train: TrainPane, values: dict[str, str]) -> None:
-    """Type into form fields: focus, clear, type — as a user would with the keyboard."""
-    for flag, value in values.items():
-        train.form.widget_for(flag).focus()
-        await pilot.press("end", "ctrl+u", *value)
+from .conftest import FIXED_RUN
 
 
 def test_corpus_to_training_to_checkpoint_to_repl(poet_home: Path) -> None:
@@ -368,20 +330,19 @@ def test_a_long_completion_is_shown_whole_in_bounded_segments(
 
 def test_a_60_by_20_terminal_stacks_the_columns_instead_of_squeezing_them(fixed_home: Path) -> None:
     """Issue 5: the app stays usable in a 60×20 terminal; at 120 columns the columns stand side by side."""
+    app = PoetApp(load_engine=False)
 
-    async def main() -> None:
-        app = PoetApp(load_engine=False)
-        async with app.run_test(size=(60, 20)) as pilot:
-            await pilot.pause()
-            assert app.has_class("-narrow")
-            stats = app.query_one("#corpus-stats")
-            assert stats.size.width >= 50  # full width below the table, not a sliver beside it
-            await pilot.press("f3")
-            await pilot.pause()
-            assert app.query_one("#train-live").size.width >= 50
-            await pilot.resize_terminal(120, 40)
-            await pilot.pause()
-            assert not app.has_class("-narrow")
-            assert app.query_one("#train-live").region.x > app.query_one("#train-left").region.x
+    async def script(pilot: Pilot[Any]) -> None:
+        await pilot.pause()
+        assert app.has_class("-narrow")
+        stats = app.query_one("#corpus-stats")
+        assert stats.size.width >= 50  # full width below the table, not a sliver beside it
+        await pilot.press("f3")
+        await pilot.pause()
+        assert app.query_one("#train-live").size.width >= 50
+        await pilot.resize_terminal(120, 40)
+        await pilot.pause()
+        assert not app.has_class("-narrow")
+        assert app.query_one("#train-live").region.x > app.query_one("#train-left").region.x
 
-    asyncio.run(main())
+    run_app(app, script, size=(60, 20))

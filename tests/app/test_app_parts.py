@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import subprocess
 import sys
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from poet_tui.app.messages import TrainingEvents
 from poet_tui.app.path_suggester import PathSuggester
 from poet_tui.cli import main as cli_main
 from poet_tui.event_types import EvalEvent, StepEvent
+from tests.helpers import loaded_among, modules_loaded_by
 
 TORCH_MODULES = (
     "torch",
@@ -28,11 +28,7 @@ TORCH_MODULES = (
 
 
 def test_importing_the_app_imports_no_torch() -> None:
-    code = (
-        f"import sys, poet_tui.app, poet_tui.app.app\nprint(sorted(m for m in {TORCH_MODULES!r} if m in sys.modules))"
-    )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert result.stdout.strip() == "[]"
+    assert loaded_among(modules_loaded_by("poet_tui.app", "poet_tui.app.app"), *TORCH_MODULES) == []
 
 
 def test_queued_training_events_merge_without_losing_any() -> None:

@@ -12,9 +12,7 @@ from textual.pilot import Pilot
 from poet_tui.app.live_widgets import MemoryPanel
 from poet_tui.app.train_pane import TrainPane
 from poet_tui.device import gpu_status
-
-from .conftest import wait_until
-from .test_app import TINY_RUN, RecordingApp, fill, run_app, text_of
+from tests.helpers.pilot import TINY_RUN, RecordingApp, fill, run_app, text_of, wait_until
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU (the device machine)")
 

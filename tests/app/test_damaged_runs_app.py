@@ -11,9 +11,9 @@ from textual.pilot import Pilot
 
 from poet_tui.app.checkpoints_pane import CheckpointsPane
 from poet_tui.app.corpus_pane import CorpusPane
+from tests.helpers.pilot import RecordingApp, run_app, text_of, wait_until
 
-from .conftest import FIXED_RUN, wait_until
-from .test_app import RecordingApp, run_app, text_of
+from .conftest import FIXED_RUN
 
 DAMAGED_RUN = "20250101-130000-shakespeare-sonnets-char"
 

@@ -11,10 +11,9 @@ from textual.widgets import Input
 
 from poet_tui.app.app import PoetApp
 from poet_tui.app.live_widgets import LossPlot
+from tests.helpers.pilot import SIZE, settle, wait_until
 
-from .conftest import FIXED_RUN, settle, wait_until
-
-SIZE = (120, 40)
+from .conftest import FIXED_RUN
 
 
 def still_cursors(pilot: Pilot[Any]) -> None:

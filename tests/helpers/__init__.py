@@ -1,0 +1,107 @@
+"""What many test files need, written once: tiny corpora and configs, `poet` as a child process, and which
+modules an import loads. The app's pilot helpers are in `tests.helpers.pilot` (they import textual)."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from poet_tui.config import ModelConfig, RunConfig, TokenizerConfig, TrainingConfig
+from tests.forked import poet_forked
+
+WORDS = (
+    "the", "moon", "and", "sun", "rise", "over", "quiet", "water", "while", "old", "winds", "sing", "of", "summer",
+    "days", "and", "golden", "light", "my", "love", "thy", "heart", "doth", "shine", "like", "stars", "upon", "the",
+    "sea",
+)  # fmt: skip
+
+
+def make_poem(rng: random.Random) -> str:
+    lines = []
+    for _ in range(rng.randint(3, 6)):
+        lines.append(" ".join(rng.choice(WORDS) for _ in range(rng.randint(4, 8))).capitalize() + rng.choice(",.;!"))
+    return "\n".join(lines)
+
+
+def write_tiny_corpus(path: Path) -> Path:
+    """40 short poems separated by two blank lines: enough for a document split and a few batches."""
+    rng = random.Random(7)
+    path.write_text("\n\n\n".join(make_poem(rng) for _ in range(40)) + "\n", encoding="utf-8")
+    return path
+
+
+def tiny_config(corpus: Path | str, kind: str = "char", **training: object) -> RunConfig:
+    values = {
+        "batch_size": 4,
+        "bptt": 16,
+        "max_steps": 12,
+        "eval_every_steps": 6,
+        "log_every_steps": 2,
+        "warmup_steps": 2,
+        "sample_length": 20,
+        "device": "cpu",
+        **training,
+    }
+    return RunConfig(
+        corpus=str(corpus),
+        seed=3,
+        tokenizer=TokenizerConfig(kind=kind, vocab_size=320, min_count=1),
+        model=ModelConfig(vocab_size=0, embedding_size=16, hidden_size=24, num_layers=2, dropout=0.1),
+        training=TrainingConfig(**values),  # type: ignore[arg-type]
+    )
+
+
+def events_of(run: object, kind: str) -> list[dict]:
+    """The events of one kind a run wrote to its metrics.jsonl."""
+    return [event for event in run.events() if event["event"] == kind]  # type: ignore[attr-defined]
+
+
+def poet(
+    *argv: str,
+    input_text: str | None = None,
+    timeout: float = 300,
+    home: Path | None = None,
+    setup: Callable[[], None] | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """`poet ARGV` in a child process of its own, forked from a warm server (tests/forked.py), 160 columns
+    wide. `home` is its POET_HOME (default: the test's); `setup` runs in the child first (a limit, a fault);
+    `timeout` is a net against a hang: the child is killed and TimeoutExpired raised."""
+    environment = {**os.environ, "COLUMNS": "160"}
+    if home is not None:
+        environment["POET_HOME"] = str(home)
+    return poet_forked(*argv, input_text=input_text, timeout=timeout, setup=setup, environment=environment)
+
+
+def spawn_training(*arguments: str, **popen: object) -> subprocess.Popen[str]:
+    """`poet train ARGUMENTS --jsonl` as a child process whose stdout the test reads line by line."""
+    command = [sys.executable, "-m", "poet_tui", "train", *arguments, "--jsonl"]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, text=True, **popen)  # type: ignore[call-overload]
+
+
+def read_until_first_step(process: subprocess.Popen[str]) -> None:
+    """Past start-up: the child is inside the training loop once its first step event arrives."""
+    assert process.stdout is not None
+    for line in process.stdout:
+        if json.loads(line)["event"] == "step":
+            return
+    raise AssertionError("the training child ended before its first step")
+
+
+def modules_loaded_by(*modules: str, then: str = "") -> set[str]:
+    """The names in `sys.modules` of a fresh interpreter that imported `modules` and then ran the code `then`
+    (where an assert may check what the code returned): what a user's first import really pays for."""
+    code = "import sys\n" + "".join(f"import {module}\n" for module in modules) + then + "\n"
+    code += "loaded = sorted(sys.modules)\nimport json\nprint(json.dumps(loaded))\n"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    return set(json.loads(result.stdout.splitlines()[-1]))
+
+
+def loaded_among(loaded: set[str], *roots: str) -> list[str]:
+    """The loaded modules that are `roots` or inside them, sorted: the part of `loaded` a test forbids."""
+    return sorted(name for name in loaded if any(name == root or name.startswith(root + ".") for root in roots))
