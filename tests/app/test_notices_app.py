@@ -14,9 +14,9 @@ from poet_tui.app.live_widgets import LossPlot
 from poet_tui.app.messages import TrainingEvents
 from poet_tui.app.train_pane import TrainPane
 from poet_tui.event_types import Event, NoticeEvent, StartEvent, StepEvent
+from tests.helpers.pilot import RecordingApp, run_app, text_of, wait_until
 
-from .conftest import FIXED_RUN, fixed_config, wait_until
-from .test_app import RecordingApp, run_app, text_of
+from .conftest import FIXED_RUN, fixed_config
 
 
 def warnings(app: RecordingApp) -> list[str]:
