@@ -81,7 +81,7 @@ class RunDetail(Message):
         self.config_text = config_text
 
 
-class CheckpointTable(DataTable[str]):
+class CheckpointTable(DataTable[Text]):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("enter", "select_cursor", "Open in REPL", id="checkpoints.open")]
 
 
