@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import os
+
+# Tiny models gain nothing from a second thread, and beside other busy processes OpenMP's spinning threads can
+# slow a step a hundredfold: one thread in every test process, children included (they inherit it). Set before
+# anything imports torch.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
 import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
