@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+
+import psutil
+import pytest
 
 from poet_tui.runs import RunStore
 from tests.helpers import events_of
@@ -15,9 +20,36 @@ FLAGS = ["--embedding", "16", "--hidden", "24", "--batch-size", "4", "--bptt", "
          "--max-steps", "100000", "--device", "cpu"]  # fmt: skip
 
 
-def start_display(tiny_corpus: Path, **popen: object) -> subprocess.Popen[str]:
+def hangups(action: signal.Handlers) -> Callable[[], None]:
+    """Set in the display before it starts: the test says what a hang-up does there rather than inheriting it
+    (a suite itself started under nohup ignores hang-ups, and so would every display it starts)."""
+
+    def set_action() -> None:
+        signal.signal(signal.SIGHUP, action)
+
+    return set_action
+
+
+def start_display(tiny_corpus: Path, hangup: signal.Handlers) -> subprocess.Popen[str]:
     command = [sys.executable, "-m", "poet_tui", "train", "--corpus", str(tiny_corpus), *FLAGS]
-    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen)  # type: ignore[call-overload]
+    return subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=hangups(hangup)
+    )
+
+
+@pytest.fixture
+def no_orphans() -> Iterator[list[subprocess.Popen[str]]]:
+    """Whatever a failing test leaves behind (the display and its training child, in its own session) is killed."""
+    started: list[subprocess.Popen[str]] = []
+    yield started
+    for display in started:
+        with contextlib.suppress(psutil.Error):
+            for process in [*psutil.Process(display.pid).children(recursive=True), psutil.Process(display.pid)]:
+                process.kill()
+        for run in RunStore().list():
+            pid_file = run.directory / "train.pid"
+            with contextlib.suppress(OSError, ValueError, psutil.Error):
+                psutil.Process(int(pid_file.read_text())).kill()
 
 
 def wait_for_training() -> None:
@@ -31,8 +63,9 @@ def wait_for_training() -> None:
     raise AssertionError("the training child never started")
 
 
-def test_a_hangup_stops_the_run_with_a_checkpoint(tiny_corpus: Path) -> None:
-    display = start_display(tiny_corpus)
+def test_a_hangup_stops_the_run_with_a_checkpoint(tiny_corpus: Path, no_orphans: list) -> None:
+    display = start_display(tiny_corpus, signal.SIG_DFL)
+    no_orphans.append(display)
     wait_for_training()
     display.send_signal(signal.SIGHUP)
     assert display.wait(timeout=120) == 130
@@ -42,11 +75,9 @@ def test_a_hangup_stops_the_run_with_a_checkpoint(tiny_corpus: Path) -> None:
     assert events_of(run, "checkpoint")[-1]["step"] == events_of(run, "done")[-1]["step"]
 
 
-def test_under_nohup_a_hangup_is_ignored(tiny_corpus: Path) -> None:
-    def ignore_hangups() -> None:
-        signal.signal(signal.SIGHUP, signal.SIG_IGN)
-
-    display = start_display(tiny_corpus, preexec_fn=ignore_hangups)
+def test_under_nohup_a_hangup_is_ignored(tiny_corpus: Path, no_orphans: list) -> None:
+    display = start_display(tiny_corpus, signal.SIG_IGN)
+    no_orphans.append(display)
     try:
         wait_for_training()
         display.send_signal(signal.SIGHUP)
