@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Iterator
+from collections.abc import Generator
 from typing import Protocol
 
 import torch
 
 from poet_tui.errors import PoetError
-from poet_tui.model import RNNLanguageModel, RNNState
+from poet_tui.model import RecurrentState, RNNLanguageModel, TokenChooser
 from poet_tui.sampling_settings import CompletionStats, SamplingSettings
 from poet_tui.tokenizers import Tokenizer, describe_symbols
 
@@ -32,45 +32,9 @@ def prompt_token_ids(tokenizer: Tokenizer, prompt: str) -> list[int]:
     return [tokenizer.end_of_document_id, *tokenizer.encode(prompt)]
 
 
-def restrict(logits: torch.Tensor, settings: SamplingSettings) -> torch.Tensor:
-    """Top-k, then top-p (nucleus): the tokens left out get -inf."""
-    if 0 < settings.top_k < logits.numel():
-        threshold = torch.topk(logits, settings.top_k).values[-1]
-        logits = logits.masked_fill(logits < threshold, float("-inf"))
-    if settings.top_p < 1.0:
-        sorted_logits, order = torch.sort(logits, descending=True)
-        probabilities = torch.softmax(sorted_logits, dim=-1)
-        drop = probabilities.cumsum(dim=-1) - probabilities >= settings.top_p
-        logits = logits.masked_fill(torch.zeros_like(drop).scatter(0, order, drop), float("-inf"))
-    return logits
-
-
-class TokenSampler:
-    """Draws tokens with the Gumbel-max trick: argmax(logits / T − log E), E ~ Exp(1), one E per vocabulary entry.
-
-    That is an exact draw from softmax(logits / T) in a few small ops on buffers allocated once: ≈ 6 µs per token
-    on one CPU thread here, against ≈ 12 µs for softmax + torch.multinomial; a CUDA graph replays the same ops.
-    """
-
-    def __init__(self, vocab_size: int, device: torch.device, generator: torch.Generator) -> None:
-        self.generator = generator
-        self.noise = torch.empty(vocab_size, device=device)
-        self.scores = torch.empty(vocab_size, device=device)
-
-    def choose(self, logits: torch.Tensor, settings: SamplingSettings) -> int:
-        """logits: (vocab,). Temperature, then top-k, then top-p, then the draw."""
-        if settings.temperature <= 0:
-            return int(torch.argmax(logits))
-        scores = torch.div(logits, settings.temperature, out=self.scores)
-        if settings.top_k > 0 or settings.top_p < 1.0:
-            scores = restrict(scores, settings)
-        self.noise.exponential_(generator=self.generator).log_()
-        return int(scores.sub_(self.noise).argmax())
-
-
 def choose_next_token(logits: torch.Tensor, settings: SamplingSettings, generator: torch.Generator) -> int:
     """Temperature, then top-k, then top-p (nucleus), then a draw from the generator."""
-    return TokenSampler(logits.numel(), logits.device, generator).choose(logits, settings)
+    return TokenChooser(logits.numel(), logits.device, generator).choose(logits, settings)
 
 
 def make_generator(device: torch.device, seed: int | None) -> torch.Generator:
@@ -80,15 +44,15 @@ def make_generator(device: torch.device, seed: int | None) -> torch.Generator:
 
 
 class EagerStepper:
-    """Feeds one token through `model(...)` (its single-step path, fast_step.py) and draws the next token."""
+    """Feeds one token through `model(...)` (its single-step path, model/step.py) and lets the chooser pick."""
 
     name = "eager"
 
-    def __init__(self, model: RNNLanguageModel, state: RNNState, sampler: TokenSampler) -> None:
+    def __init__(self, model: RNNLanguageModel, state: RecurrentState, chooser: TokenChooser) -> None:
         self.model = model
         self.state = state
-        self.sampler = sampler
-        device = sampler.noise.device
+        self.chooser = chooser
+        device = chooser.noise.device
         self.token = torch.zeros((1, 1), dtype=torch.long, device=device)
         # One token is too little work to split across cores: on the CPU, OpenMP's fork/join costs more than it
         # saves, and on a busy machine a descheduled helper thread stalls every op (2 CPU cores here: 0.16 to
@@ -104,7 +68,7 @@ class EagerStepper:
             with torch.inference_mode():
                 self.token.fill_(token_id)
                 logits, self.state = self.model(self.token, self.state)
-                return self.sampler.choose(logits.view(-1), settings)
+                return self.chooser.choose(logits.view(-1), settings)
         finally:
             if self.threads is not None:
                 torch.set_num_threads(previous)
@@ -116,15 +80,15 @@ class Stepper(Protocol):
     def next_token(self, token_id: int, settings: SamplingSettings) -> int: ...
 
 
-def make_stepper(model: RNNLanguageModel, state: RNNState, sampler: TokenSampler, graphs: bool = True) -> Stepper:
-    """A CUDA graph replay per token where one can be captured (cuda_graph.py), else the eager single step."""
-    if graphs and sampler.noise.device.type == "cuda":
-        from poet_tui.cuda_graph import graph_stepper
+def make_stepper(model: RNNLanguageModel, state: RecurrentState, chooser: TokenChooser, graphs: bool = True) -> Stepper:
+    """A CUDA graph replay per token where one can be captured (model/graph.py), else the eager single step."""
+    if graphs and chooser.noise.device.type == "cuda":
+        from poet_tui.model.graph import graph_stepper
 
-        stepper = graph_stepper(model, state, sampler)
+        stepper = graph_stepper(model, state, chooser)
         if stepper is not None:
             return stepper
-    return EagerStepper(model, state, sampler)
+    return EagerStepper(model, state, chooser)
 
 
 def stream_completion(
@@ -133,7 +97,7 @@ def stream_completion(
     prompt: str,
     settings: SamplingSettings,
     stats: CompletionStats | None = None,
-) -> Iterator[str]:
+) -> Generator[str, None, None]:
     """Yield the completion of `prompt` one decoded piece at a time (the prompt itself is not repeated).
 
     The prompt is primed in one forward pass; after that each token is one step with the state carried. Grad
@@ -143,7 +107,7 @@ def stream_completion(
     device = next(model.parameters()).device
     prompt_ids = prompt_token_ids(tokenizer, prompt)
     stats = stats if stats is not None else CompletionStats()
-    sampler = TokenSampler(model.config.vocab_size, device, make_generator(device, settings.seed))
+    chooser = TokenChooser(model.config.vocab_size, device, make_generator(device, settings.seed))
     decoder = tokenizer.stream_decoder()
     end_of_document = tokenizer.end_of_document_id
     was_training = model.training
@@ -151,7 +115,7 @@ def stream_completion(
     try:
         with torch.inference_mode():
             logits, state = model(torch.tensor([prompt_ids], device=device))
-            token_id = sampler.choose(logits[0, -1], settings)
+            token_id = chooser.choose(logits[0, -1], settings)
         stepper: Stepper | None = None
         while True:
             stats.tokens += 1
@@ -171,7 +135,7 @@ def stream_completion(
             if stepper is None:  # built after the first token is out, so a graph capture never delays it
                 # A model in training (the sample at each evaluation) changes before the next completion: a graph
                 # captured for it would be thrown away, so it streams eagerly.
-                stepper = make_stepper(model, state, sampler, graphs=not was_training)
+                stepper = make_stepper(model, state, chooser, graphs=not was_training)
                 stats.stepper = stepper.name
             token_id = stepper.next_token(token_id, settings)
     finally:

@@ -26,7 +26,7 @@ from poet_tui.data import RandomWindows, StatefulBatches, evaluation_threads
 from poet_tui.device import memory_snapshot, resolve_device, use_bf16
 from poet_tui.errors import PoetError
 from poet_tui.events import EventLog
-from poet_tui.model import RNNLanguageModel, RNNState, detach_state
+from poet_tui.model import RecurrentState, RNNLanguageModel
 from poet_tui.recovery import recover_from_out_of_memory, roll_back
 from poet_tui.runs import Run
 from poet_tui.sample import SamplingSettings, complete
@@ -94,7 +94,7 @@ class Trainer:
         self.validation = (inputs.to(self.device), targets.to(self.device), mask.to(self.device))
         self.validation_predicted = int(mask.sum())
         self.progress = Progress()
-        self.rnn_state: RNNState | None = None
+        self.rnn_state: RecurrentState | None = None
         self.loss_sum = torch.zeros((), device=self.device)
         self.previous_elapsed = 0.0
         self.last_saved_step: int | None = None
@@ -185,7 +185,7 @@ class Trainer:
         if self.training.grad_clip > 0:
             torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.training.grad_clip)
         self.optimizer.step()
-        self.rnn_state = detach_state(state)
+        self.rnn_state = state.detach()
         self.loss_sum += loss.detach()
         self.progress.step += 1
         self.rolled_back_since_last_step = False

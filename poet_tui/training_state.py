@@ -13,7 +13,7 @@ from typing import Any
 import torch
 
 from poet_tui.errors import PoetError
-from poet_tui.model import RNNLanguageModel, RNNState, state_from_tensors, state_tensors
+from poet_tui.model import RecurrentState, RNNLanguageModel
 from poet_tui.schedule import PlateauState
 
 
@@ -98,19 +98,19 @@ def restore_random_state(tensors: dict[str, torch.Tensor], device: torch.device)
             torch.cuda.set_rng_state_all(cuda_states)
 
 
-def rnn_state_to_tensors(state: RNNState | None) -> dict[str, torch.Tensor]:
+def rnn_state_to_tensors(state: RecurrentState | None) -> dict[str, torch.Tensor]:
     if state is None:
         return {}
-    return {RNN_STATE_PREFIX + name: tensor for name, tensor in state_tensors(state).items()}
+    return {RNN_STATE_PREFIX + name: tensor for name, tensor in state.to_tensors().items()}
 
 
-def rnn_state_from_tensors(tensors: dict[str, torch.Tensor], device: torch.device) -> RNNState | None:
+def rnn_state_from_tensors(tensors: dict[str, torch.Tensor], device: torch.device) -> RecurrentState | None:
     parts = {
         key.removeprefix(RNN_STATE_PREFIX): value.to(device)
         for key, value in tensors.items()
         if key.startswith(RNN_STATE_PREFIX)
     }
-    return state_from_tensors(parts) if parts else None
+    return RecurrentState.from_tensors(parts) if parts else None
 
 
 def check_training_tensors(

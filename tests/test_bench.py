@@ -18,20 +18,15 @@ import sys
 import pytest
 import torch
 
-from poet_tui import fast_step
 from poet_tui.bench.profiles import PROFILES
 from poet_tui.config import ModelConfig
 from poet_tui.corpus import Document
-from poet_tui.cuda_graph import GraphStepper, StaticStep
 from poet_tui.device import probe_batch_size, search_batch_size
 from poet_tui.model import RNNLanguageModel
 from poet_tui.sample import (
     CompletionStats,
-    EagerStepper,
     SamplingSettings,
-    TokenSampler,
     complete,
-    make_generator,
     stream_completion,
 )
 from poet_tui.tokenizers import CharTokenizer
@@ -98,65 +93,6 @@ def test_bench_refuses_an_unknown_case_in_one_line() -> None:
     assert result.stderr.strip().startswith("poet: unknown case 'nope'") and "Traceback" not in result.stderr
 
 
-# ----- the single-step path (fast_step.py) against nn.LSTM / nn.GRU -----
-def small_model(cell: str, tied: bool = False, embedding: int = 12, vocab: int = 9) -> RNNLanguageModel:
-    torch.manual_seed(0)
-    config = ModelConfig(
-        vocab_size=vocab, cell=cell, embedding_size=embedding, hidden_size=16, num_layers=2, dropout=0.3, tied=tied
-    )
-    model = RNNLanguageModel(config)
-    with torch.no_grad():  # non-zero biases everywhere, so a mixed-up bias would show
-        for parameter in model.parameters():
-            parameter.add_(torch.randn_like(parameter) * 0.1)
-    return model.eval()
-
-
-def module_step(model: RNNLanguageModel, tokens: torch.Tensor, state: object) -> tuple[torch.Tensor, object]:
-    """nn.LSTM / nn.GRU's answer: the model's forward with grad enabled skips the single-step path."""
-    with torch.enable_grad():
-        logits, new_state = model(tokens, state)
-    return logits.detach(), new_state
-
-
-@pytest.mark.parametrize("cell", ["lstm", "gru"])
-@pytest.mark.parametrize("tied", [False, True])  # tied with embedding 12 ≠ hidden 16: a projection is folded in
-@pytest.mark.parametrize("use_table", [True, False])
-def test_single_step_matches_the_recurrent_module(
-    cell: str, tied: bool, use_table: bool, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(fast_step, "MAX_TABLE_ELEMENTS", 1 << 20 if use_table else 0)
-    model = small_model(cell, tied)
-    tokens = torch.tensor([[1], [4], [8]])
-    reference_logits, reference_state = module_step(model, tokens, None)
-    with torch.no_grad():
-        logits, state = model(tokens, None)
-    assert (model.step_weights().table is not None) == use_table
-    torch.testing.assert_close(logits, reference_logits, rtol=1e-5, atol=1e-5)
-    for _ in range(3):  # carried state, too
-        reference_logits, reference_state = module_step(model, tokens, reference_state)
-        with torch.no_grad():
-            logits, state = model(tokens, state)
-        torch.testing.assert_close(logits, reference_logits, rtol=1e-5, atol=1e-5)
-    parts = state if isinstance(state, tuple) else (state,)
-    reference_parts = reference_state if isinstance(reference_state, tuple) else (reference_state,)
-    for part, reference_part in zip(parts, reference_parts, strict=True):
-        torch.testing.assert_close(part, reference_part.detach(), rtol=1e-5, atol=1e-5)
-
-
-def test_single_step_follows_weight_changes_and_leaves_its_input_state_alone() -> None:
-    model = small_model("lstm")
-    tokens = torch.tensor([[3]])
-    with torch.no_grad():
-        _, state = model(tokens, None)
-        before = tuple(part.clone() for part in state)
-        model(tokens, state)
-        assert all(torch.equal(part, old) for part, old in zip(state, before, strict=True))
-        model.rnn.bias_hh_l0.add_(0.5)  # what an optimizer step does: an in-place change
-        model.embedding.weight[3].mul_(2.0)
-        logits, _ = model(tokens, state)
-    torch.testing.assert_close(logits, module_step(model, tokens, state)[0], rtol=1e-5, atol=1e-5)
-
-
 # ----- streaming: thread count, grad mode, and the graph stepper's logic without a graph -----
 @pytest.fixture
 def char_model() -> tuple[RNNLanguageModel, CharTokenizer]:
@@ -175,37 +111,6 @@ def test_streaming_restores_threads_and_grad_mode_between_pieces(char_model) -> 
         assert torch.get_num_threads() == threads
         assert torch.is_grad_enabled() and not torch.is_inference_mode_enabled()
     assert stats.tokens == 20 and stats.stepper == "eager"
-
-
-@pytest.mark.parametrize(
-    "settings",
-    [
-        SamplingSettings(temperature=1.0, seed=5),
-        SamplingSettings(temperature=0.0),
-        SamplingSettings(temperature=0.7, top_k=3, seed=5),
-        SamplingSettings(temperature=1.0, top_p=0.8, seed=5),
-    ],
-)
-def test_graph_stepper_logic_draws_what_the_eager_stepper_draws(char_model, settings: SamplingSettings) -> None:
-    """StaticStep is what a CUDA graph captures; replayed without a graph on the CPU it must agree token for token."""
-    model, _ = char_model
-    device = torch.device("cpu")
-
-    def tokens(make_stepper) -> list[int]:
-        sampler = TokenSampler(model.config.vocab_size, device, make_generator(device, settings.seed or 0))
-        with torch.inference_mode():
-            _, state = model(torch.tensor([[0, 2, 5]]))
-            stepper = make_stepper(state, sampler)
-        token, drawn = 3, []
-        for _ in range(40):
-            token = stepper.next_token(token, settings)
-            drawn.append(token)
-        return drawn
-
-    eager = tokens(lambda state, sampler: EagerStepper(model, state, sampler))
-    with torch.inference_mode():
-        replayed = tokens(lambda state, sampler: GraphStepper(StaticStep(model, state), None, sampler))
-    assert replayed == eager
 
 
 def test_same_seed_same_text_with_the_new_sampler(char_model) -> None:

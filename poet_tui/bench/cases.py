@@ -44,6 +44,7 @@ from poet_tui.corpus import Document
 from poet_tui.device import probe_batch_size
 from poet_tui.events import EventLog
 from poet_tui.model import RNNLanguageModel
+from poet_tui.options import TokenizerKind
 from poet_tui.runs import RunStore
 from poet_tui.sample import CompletionStats, SamplingSettings, stream_completion
 from poet_tui.tokenizers import CharTokenizer
@@ -68,7 +69,9 @@ class BenchContext:
         return self.profile.name == "gpu" and self.device.type == "cuda"
 
 
-def run_config(context: BenchContext, model: dict[str, Any], training: dict[str, Any], kind: str = "char") -> RunConfig:
+def run_config(
+    context: BenchContext, model: dict[str, Any], training: dict[str, Any], kind: TokenizerKind = "char"
+) -> RunConfig:
     return RunConfig(
         corpus=context.text.name,
         tokenizer=TokenizerConfig(kind=kind),
@@ -272,7 +275,7 @@ def equal_wall_clock(context: BenchContext) -> tuple[float, str]:
     return REFERENCE_EPOCHS * train_tokens / REFERENCE_H100_TOKENS_PER_S, "6 epochs at 83k tokens/s (H100 figures)"
 
 
-def wlm_quality(tokenizer: str) -> Callable[[BenchContext, MemoryMeter], dict[str, Any]]:
+def wlm_quality(tokenizer: TokenizerKind) -> Callable[[BenchContext, MemoryMeter], dict[str, Any]]:
     def case(context: BenchContext, meter: MemoryMeter) -> dict[str, Any]:
         profile = context.profile
         data = word_language_model_data(context.text, tokenizer, spm_vocab_size=profile.spm_vocab_size)

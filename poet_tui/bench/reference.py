@@ -56,7 +56,9 @@ class ReferenceModel(nn.Module):
         nn.init.uniform_(self.encoder.weight, -0.1, 0.1)
         nn.init.zeros_(self.decoder.bias)
 
-    def forward(self, tokens: torch.Tensor, hidden: tuple[torch.Tensor, torch.Tensor]) -> tuple[torch.Tensor, ...]:
+    def forward(
+        self, tokens: torch.Tensor, hidden: tuple[torch.Tensor, torch.Tensor]
+    ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
         output, hidden = self.rnn(self.drop(self.encoder(tokens)), hidden)
         decoded = self.decoder(self.drop(output))
         return functional.log_softmax(decoded.view(-1, decoded.shape[-1]), dim=1), hidden
@@ -107,7 +109,7 @@ def run_reference(data: PreparedData, device: torch.device, settings: ReferenceS
         epoch_started = time.perf_counter()
         for number, start in enumerate(range(0, train.shape[0] - 1, settings.bptt)):
             length = min(settings.bptt, train.shape[0] - 1 - start)
-            hidden = tuple(part.detach() for part in hidden)
+            hidden = (hidden[0].detach(), hidden[1].detach())
             model.zero_grad()
             output, hidden = model(train[start : start + length], hidden)
             loss = functional.nll_loss(output, train[start + 1 : start + 1 + length].reshape(-1))
@@ -115,7 +117,8 @@ def run_reference(data: PreparedData, device: torch.device, settings: ReferenceS
             nn.utils.clip_grad_norm_(model.parameters(), settings.clip)
             with torch.no_grad():
                 for parameter in model.parameters():
-                    parameter.add_(parameter.grad, alpha=-learning_rate)
+                    if parameter.grad is not None:
+                        parameter.add_(parameter.grad, alpha=-learning_rate)
             tokens += length * settings.batch_size
             batches += 1
             if (settings.max_seconds is not None and time.perf_counter() - started >= settings.max_seconds) or (

@@ -17,8 +17,10 @@ from typing import TYPE_CHECKING
 import torch
 import torch.nn.functional as functional
 
+from poet_tui.model.state import RecurrentState
+
 if TYPE_CHECKING:
-    from poet_tui.model import RNNLanguageModel, RNNState
+    from poet_tui.model.network import RNNLanguageModel
 
 # Fold the embedding into the first layer's input projection when the table stays this small (elements).
 MAX_TABLE_ELEMENTS = 1 << 21
@@ -46,6 +48,21 @@ class StepWeights:
 def parameter_key(parameters: list[torch.nn.Parameter]) -> tuple[tuple[int, int], ...]:
     """Where each parameter lives and how often it was changed in place: any optimizer step moves it."""
     return tuple((parameter.data_ptr(), parameter._version) for parameter in parameters)
+
+
+class StepCache:
+    """The model's derived step weights, rebuilt only after a parameter changed (an optimizer step, a load)."""
+
+    def __init__(self) -> None:
+        self.parameters: list[torch.nn.Parameter] | None = None
+        self.cached: StepWeights | None = None
+
+    def weights(self, model: RNNLanguageModel) -> StepWeights:
+        if self.parameters is None:
+            self.parameters = list(model.parameters())
+        if self.cached is None or self.cached.key != parameter_key(self.parameters):
+            self.cached = build_step_weights(model, self.parameters)
+        return self.cached
 
 
 def build_step_weights(model: RNNLanguageModel, parameters: list[torch.nn.Parameter]) -> StepWeights:
@@ -98,16 +115,15 @@ def gru_cell(input_gates: torch.Tensor, hidden: torch.Tensor, layer: LayerWeight
 
 
 def single_step(
-    model: RNNLanguageModel, weights: StepWeights, tokens: torch.Tensor, state: RNNState | None
-) -> tuple[torch.Tensor, RNNState]:
+    model: RNNLanguageModel, weights: StepWeights, tokens: torch.Tensor, state: RecurrentState | None
+) -> tuple[torch.Tensor, RecurrentState]:
     """tokens (batch, 1) → logits (batch, 1, vocab) and a new state; the given state is left untouched."""
     batch = tokens.shape[0]
     if state is None:
         state = model.initial_state(batch, tokens.device)
-    lstm = isinstance(state, tuple)
-    hidden, cell = state if isinstance(state, tuple) else (state, None)
-    new_hidden = torch.empty_like(hidden)
-    new_cell = torch.empty_like(cell) if cell is not None else None
+    hidden, cell = state.hidden, state.cell
+    new_state = state.empty_like()
+    new_hidden, new_cell = new_state.hidden, new_state.cell
     flat_tokens = tokens.reshape(batch)
     layer_input = None if weights.table is not None else functional.embedding(flat_tokens, model.embedding.weight)
     for index, layer in enumerate(weights.layers):
@@ -115,12 +131,11 @@ def single_step(
             input_gates = functional.embedding(flat_tokens, weights.table)
         else:
             input_gates = torch.addmm(layer.bias, layer_input, layer.input_weight.t())  # type: ignore[arg-type]
-        if lstm:
+        if cell is not None and new_cell is not None:
             input_gates.addmm_(hidden[index], layer.hidden_weight.t())
-            lstm_cell(input_gates, cell[index], new_hidden[index], new_cell[index])  # type: ignore[index]
+            lstm_cell(input_gates, cell[index], new_hidden[index], new_cell[index])
         else:
             gru_cell(input_gates, hidden[index], layer, new_hidden[index])
         layer_input = new_hidden[index]
     logits = torch.addmm(weights.decoder_bias, layer_input, weights.decoder_weight.t())  # type: ignore[arg-type]
-    new_state: RNNState = (new_hidden, new_cell) if new_cell is not None else new_hidden
     return logits.unsqueeze(1), new_state

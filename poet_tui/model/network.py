@@ -1,4 +1,7 @@
-"""The recurrent language model: embedding → dropout → LSTM/GRU → dropout → linear."""
+"""The recurrent language model: embedding → dropout → LSTM/GRU → dropout → linear.
+
+Its full-sequence forward is here; a one-token call goes through the single step (step.py) that streams
+generation, whose derived weights the model keeps in its own `StepCache`; graph.py captures that same step."""
 
 from __future__ import annotations
 
@@ -6,11 +9,8 @@ import torch
 from torch import nn
 
 from poet_tui.config import ModelConfig
-from poet_tui.fast_step import StepWeights, build_step_weights, parameter_key, single_step
-
-__all__ = ["ModelConfig", "RNNLanguageModel", "RNNState", "detach_state"]
-
-RNNState = torch.Tensor | tuple[torch.Tensor, torch.Tensor]
+from poet_tui.model.state import RecurrentState
+from poet_tui.model.step import StepCache, single_step
 
 
 class RNNLanguageModel(nn.Module):
@@ -41,6 +41,8 @@ class RNNLanguageModel(nn.Module):
         if config.tied:
             self.decoder.weight = self.embedding.weight
         self.reset_parameters()
+        self.step_cache = StepCache()  # plain attributes: not parameters, never saved in a checkpoint
+        self.graph_cache: object | None = None  # graph.py's captured step for this model, on CUDA
 
     def reset_parameters(self) -> None:
         nn.init.uniform_(self.embedding.weight, -0.1, 0.1)
@@ -58,58 +60,24 @@ class RNNLanguageModel(nn.Module):
                     with torch.no_grad():
                         parameter[hidden : 2 * hidden].fill_(0.0)
 
-    def forward(self, tokens: torch.Tensor, state: RNNState | None = None) -> tuple[torch.Tensor, RNNState]:
+    def forward(self, tokens: torch.Tensor, state: RecurrentState | None = None) -> tuple[torch.Tensor, RecurrentState]:
         """tokens: (batch, time) → logits (batch, time, vocab) and the state after the last step."""
         if tokens.shape[1] == 1 and self.uses_single_step(tokens.device):
-            return single_step(self, self.step_weights(), tokens, state)
+            return single_step(self, self.step_cache.weights(self), tokens, state)
         embedded = self.input_dropout(self.embedding(tokens))
-        output, state = self.rnn(embedded, state)
+        output, torch_state = self.rnn(embedded, None if state is None else state.to_torch())
         output = self.output_dropout(output)
         if self.projection is not None:
             output = self.projection(output)
-        return self.decoder(output), state
+        return self.decoder(output), RecurrentState.from_torch(torch_state)
 
     def uses_single_step(self, device: torch.device) -> bool:
-        """One-token inference skips nn.LSTM's per-call overhead (see fast_step.py); training never does."""
+        """One-token inference skips nn.LSTM's per-call overhead (see step.py); training never does."""
         return not self.training and not torch.is_grad_enabled() and not torch.is_autocast_enabled(device.type)
 
-    def step_weights(self) -> StepWeights:
-        """The single-step weights, rebuilt only after a parameter changed (an optimizer step, a load)."""
-        cached: StepWeights | None = self.__dict__.get("_step_weights")
-        parameters = self.__dict__.get("_step_parameters")
-        if parameters is None:
-            parameters = list(self.parameters())
-            self.__dict__["_step_parameters"] = parameters
-        if cached is None or cached.key != parameter_key(parameters):
-            cached = build_step_weights(self, parameters)
-            self.__dict__["_step_weights"] = cached
-        return cached
-
-    def initial_state(self, batch_size: int, device: torch.device | str) -> RNNState:
-        shape = (self.config.num_layers, batch_size, self.config.hidden_size)
-        zeros = torch.zeros(shape, device=device)
-        if self.config.cell == "lstm":
-            return (zeros, zeros.clone())
-        return zeros
+    def initial_state(self, batch_size: int, device: torch.device | str) -> RecurrentState:
+        config = self.config
+        return RecurrentState.zeros(config.cell == "lstm", config.num_layers, batch_size, config.hidden_size, device)
 
     def parameter_count(self) -> int:
         return sum(parameter.numel() for parameter in self.parameters())
-
-
-def detach_state(state: RNNState) -> RNNState:
-    """Cut the graph at a window boundary (truncated BPTT) while keeping the values."""
-    if isinstance(state, tuple):
-        return tuple(part.detach() for part in state)  # type: ignore[return-value]
-    return state.detach()
-
-
-def state_tensors(state: RNNState) -> dict[str, torch.Tensor]:
-    if isinstance(state, tuple):
-        return {"hidden": state[0], "cell": state[1]}
-    return {"hidden": state}
-
-
-def state_from_tensors(tensors: dict[str, torch.Tensor]) -> RNNState:
-    if "cell" in tensors:
-        return (tensors["hidden"], tensors["cell"])
-    return tensors["hidden"]
