@@ -42,7 +42,7 @@ def roll_back(trainer: Trainer) -> None:
         kind="nan_rollback",
         step=bad_step,
         message=(
-            f"the loss became NaN or infinite by step {bad_step}; rolled back to step {trainer.progress.step} "
+            f"the loss was NaN or infinite by this step; rolled back to step {trainer.progress.step} "
             f"and scaled the learning rate by {scale:g} (rollback {rollbacks} of {MAX_ROLLBACKS})"
         ),
     )
