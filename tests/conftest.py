@@ -11,7 +11,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import shutil
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -59,3 +59,19 @@ def trained_run(pristine_run: Path, poet_home: Path) -> Run:
 
     shutil.copytree(pristine_run, poet_home / "runs" / pristine_run.name)
     return RunStore().get(pristine_run.name)
+
+
+@pytest.fixture
+def char_model() -> tuple[Any, Any]:
+    """A tiny untrained char LSTM and its tokenizer, in eval mode: what streaming and stepping tests run."""
+    import torch
+
+    from poet_tui.config import ModelConfig
+    from poet_tui.corpus import Document
+    from poet_tui.model import RNNLanguageModel
+    from poet_tui.tokenizers import CharTokenizer
+
+    tokenizer = CharTokenizer.build([Document("the moon and the sea, my love\n")])
+    torch.manual_seed(1)
+    model = RNNLanguageModel(ModelConfig(vocab_size=tokenizer.vocab_size, embedding_size=8, hidden_size=16))
+    return model.eval(), tokenizer

@@ -15,21 +15,17 @@ import os
 import subprocess
 import sys
 
-import pytest
 import torch
 
 from poet_tui.bench.profiles import PROFILES
 from poet_tui.config import ModelConfig
-from poet_tui.corpus import Document
 from poet_tui.device import probe_batch_size, search_batch_size
-from poet_tui.model import RNNLanguageModel
 from poet_tui.sample import (
     CompletionStats,
     SamplingSettings,
     complete,
     stream_completion,
 )
-from poet_tui.tokenizers import CharTokenizer
 
 COMMON_KEYS = {
     "case", "device", "profile", "tokens_per_s", "ms_per_token", "best_val", "time_to_best_s",
@@ -94,14 +90,6 @@ def test_bench_refuses_an_unknown_case_in_one_line() -> None:
 
 
 # ----- streaming: thread count, grad mode, and the graph stepper's logic without a graph -----
-@pytest.fixture
-def char_model() -> tuple[RNNLanguageModel, CharTokenizer]:
-    tokenizer = CharTokenizer.build([Document("the moon and the sea, my love\n")])
-    torch.manual_seed(1)
-    model = RNNLanguageModel(ModelConfig(vocab_size=tokenizer.vocab_size, embedding_size=8, hidden_size=16))
-    return model.eval(), tokenizer
-
-
 def test_streaming_restores_threads_and_grad_mode_between_pieces(char_model) -> None:
     model, tokenizer = char_model
     threads = torch.get_num_threads()

@@ -353,28 +353,18 @@ def test_a_run_toml_with_wrong_value_types_is_refused_when_read(tmp_path: Path) 
     ],
 )
 def test_the_train_form_shows_bad_values_on_its_error_line(flag: str, text: str, error: str) -> None:
-    import asyncio
-
-    from textual.app import App, ComposeResult
     from textual.widgets import Input
 
-    from poet_tui.app.train_form import TrainForm
+    from tests.helpers.pilot import run_train_form
 
-    class FormApp(App[None]):
-        def compose(self) -> ComposeResult:
-            yield TrainForm()
+    async def script(form: Any, pilot: Any) -> None:
+        form.corpus = "shakespeare-sonnets"
+        await pilot.pause()
+        assert form.validate_now() is None
+        widget = form.query_one(f"#field-{flag}", Input)
+        widget.value = text
+        await pilot.pause()
+        assert form.shown_error is not None and form.shown_error.startswith(error), form.shown_error
+        assert pilot.app.is_running
 
-    async def script() -> None:
-        app = FormApp()
-        async with app.run_test() as pilot:
-            form = app.query_one(TrainForm)
-            form.corpus = "shakespeare-sonnets"
-            await pilot.pause()
-            assert form.validate_now() is None
-            widget = form.query_one(f"#field-{flag}", Input)
-            widget.value = text
-            await pilot.pause()
-            assert form.shown_error is not None and form.shown_error.startswith(error), form.shown_error
-            assert app.is_running
-
-    asyncio.run(script())
+    run_train_form(script)

@@ -7,7 +7,6 @@ import pytest
 import torch
 
 from poet_tui.config import ModelConfig
-from poet_tui.corpus import Document
 from poet_tui.model import RecurrentState, RNNLanguageModel, TokenChooser
 from poet_tui.model import step as step_module
 from poet_tui.model.graph import GraphStepper, StaticStep
@@ -85,14 +84,6 @@ def test_single_step_follows_weight_changes_and_leaves_its_input_state_alone() -
 
 
 # ----- the eager stepper and the graph stepper's logic (its buffers replayed without a graph) -----
-@pytest.fixture
-def char_model() -> tuple[RNNLanguageModel, CharTokenizer]:
-    tokenizer = CharTokenizer.build([Document("the moon and the sea, my love\n")])
-    torch.manual_seed(1)
-    model = RNNLanguageModel(ModelConfig(vocab_size=tokenizer.vocab_size, embedding_size=8, hidden_size=16))
-    return model.eval(), tokenizer
-
-
 @pytest.mark.parametrize(
     "settings",
     [

@@ -4,10 +4,10 @@ validation, and the command line and the form start a run with the same settings
 from __future__ import annotations
 
 import argparse
-import asyncio
 import dataclasses
 import tomllib
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -17,6 +17,12 @@ from poet_tui.config import RunConfig, save_run_config
 from poet_tui.errors import PoetError
 from poet_tui.options import OPTIONS, Option, budget_options, flagged
 from poet_tui.training_child import resume_flags
+from tests.helpers.pilot import run_train_form
+
+if TYPE_CHECKING:
+    from textual.pilot import Pilot
+
+    from poet_tui.app.train_form import TrainForm
 
 FAKE = Option(
     "training", "fake_knob", "int", 7, "a knob no engine reads yet", "--fake-knob", "fake knob",
@@ -57,72 +63,42 @@ def test_a_new_option_in_the_table_reaches_help_flags_run_toml_and_validation(tm
 
 
 def test_a_new_option_in_the_table_gets_a_form_field_checked_in_form_words() -> None:
-    from textual.app import App, ComposeResult
     from textual.widgets import Input
 
-    from poet_tui.app.train_form import TrainForm
+    async def script(form: TrainForm, pilot: Pilot[Any]) -> None:
+        form.corpus = "shakespeare-sonnets"
+        field = form.query_one("#field-fake_knob", Input)
+        assert field.value == "7"
+        field.value = "12"
+        await pilot.pause()
+        assert form.shown_error == "Fake knob must be at most 9."
+        field.value = "4"
+        await pilot.pause()
+        assert form.shown_error is None
+        assert form.config().setting(FAKE) == 4
 
-    class FormApp(App[None]):
-        def compose(self) -> ComposeResult:
-            yield TrainForm(options=TABLE)
-
-    async def script() -> None:
-        app = FormApp()
-        async with app.run_test() as pilot:
-            form = app.query_one(TrainForm)
-            form.corpus = "shakespeare-sonnets"
-            field = form.query_one("#field-fake_knob", Input)
-            assert field.value == "7"
-            field.value = "12"
-            await pilot.pause()
-            assert form.shown_error == "Fake knob must be at most 9."
-            field.value = "4"
-            await pilot.pause()
-            assert form.shown_error is None
-            assert form.config().setting(FAKE) == 4
-
-    asyncio.run(script())
+    run_train_form(script, TABLE)
 
 
 def test_the_form_and_the_command_line_start_the_same_run_when_nothing_is_changed() -> None:
     """The form's untouched fields and `poet train --corpus X` give one config, and the same child flags."""
-    from textual.app import App, ComposeResult
 
-    from poet_tui.app.train_form import TrainForm
+    async def script(form: TrainForm, pilot: Pilot[Any]) -> RunConfig:
+        form.corpus = "shakespeare-sonnets"
+        await pilot.pause()
+        return form.config()
 
-    class FormApp(App[None]):
-        def compose(self) -> ComposeResult:
-            yield TrainForm()
-
-    async def script() -> RunConfig:
-        app = FormApp()
-        async with app.run_test() as pilot:
-            form = app.query_one(TrainForm)
-            form.corpus = "shakespeare-sonnets"
-            await pilot.pause()
-            return form.config()
-
-    from_form = asyncio.run(script())
+    from_form = run_train_form(script)
     from_flags = config_from_arguments(parser_for(OPTIONS).parse_args(["--corpus", "shakespeare-sonnets"]))
     assert from_form == from_flags == RunConfig(corpus="shakespeare-sonnets")
     assert from_form.to_argv() == from_flags.to_argv()
 
 
 def test_every_form_field_is_a_flag_and_every_flag_a_form_field() -> None:
-    from textual.app import App, ComposeResult
+    async def script(form: TrainForm, pilot: Pilot[Any]) -> set[str]:
+        return {str(widget.id).removeprefix("field-") for widget in form.query("Input, Select") if widget.id}
 
-    from poet_tui.app.train_form import TrainForm
-
-    class FormApp(App[None]):
-        def compose(self) -> ComposeResult:
-            yield TrainForm()
-
-    async def script() -> set[str]:
-        app = FormApp()
-        async with app.run_test():
-            return {str(widget.id).removeprefix("field-") for widget in app.query("Input, Select") if widget.id}
-
-    fields = asyncio.run(script())
+    fields = run_train_form(script)
     assert fields == {item.dest for item in flagged()} | {"preset"}
 
 

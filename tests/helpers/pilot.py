@@ -74,3 +74,25 @@ async def settle(pilot: Pilot[Any]) -> None:
     await pilot.pause(0.1)
     await app.workers.wait_for_complete()
     await pilot.pause(0.1)
+
+
+def run_train_form(script: Callable[[Any, Pilot[Any]], Awaitable[object]], options: Any = None) -> Any:
+    """The Train form alone in an app (built from `options`, the real table by default); returns what the
+    script returns. The script gets the form and the pilot."""
+    import asyncio
+
+    from textual.app import App, ComposeResult
+
+    from poet_tui.app.train_form import TrainForm
+    from poet_tui.options import OPTIONS
+
+    class FormApp(App[None]):
+        def compose(self) -> ComposeResult:
+            yield TrainForm(options=OPTIONS if options is None else options)
+
+    async def main() -> object:
+        app = FormApp()
+        async with app.run_test() as pilot:
+            return await script(app.query_one(TrainForm), pilot)
+
+    return asyncio.run(main())
