@@ -14,6 +14,7 @@ from typing import Protocol
 import torch
 
 from poet_tui.errors import PoetError
+from poet_tui.forms import Form
 from poet_tui.model import RecurrentState, RNNLanguageModel, TokenChooser
 from poet_tui.sampling_settings import CompletionStats, SamplingSettings
 from poet_tui.tokenizers import Tokenizer, describe_symbols
@@ -73,11 +74,16 @@ class EagerStepper:
             if self.threads is not None:
                 torch.set_num_threads(previous)
 
+    def set_mask(self, mask: torch.Tensor | None) -> None:
+        self.chooser.set_mask(mask)
+
 
 class Stepper(Protocol):
     name: str
 
     def next_token(self, token_id: int, settings: SamplingSettings) -> int: ...
+
+    def set_mask(self, mask: torch.Tensor | None) -> None: ...
 
 
 def make_stepper(model: RNNLanguageModel, state: RecurrentState, chooser: TokenChooser, graphs: bool = True) -> Stepper:
@@ -97,17 +103,27 @@ def stream_completion(
     prompt: str,
     settings: SamplingSettings,
     stats: CompletionStats | None = None,
+    form: Form | None = None,
 ) -> Generator[str, None, None]:
     """Yield the completion of `prompt` one decoded piece at a time (the prompt itself is not repeated).
 
     The prompt is primed in one forward pass; after that each token is one step with the state carried. Grad
     mode is switched off per step rather than across `yield`, so the caller's code between pieces runs as usual.
+    With a `form`, each token is drawn among those that keep the poem in it, and the completion ends exactly when
+    the form is complete (the length setting does not cut it short).
     """
     settings.validate()
     device = next(model.parameters()).device
     prompt_ids = prompt_token_ids(tokenizer, prompt)
     stats = stats if stats is not None else CompletionStats()
     chooser = TokenChooser(model.config.vocab_size, device, make_generator(device, settings.seed))
+    constraint = None
+    if form is not None:
+        from poet_tui.form_constraint import FormConstraint
+
+        constraint = FormConstraint(form, tokenizer, device)
+        constraint.follow_prompt(prompt)
+        chooser.set_mask(constraint.mask())
     decoder = tokenizer.stream_decoder()
     end_of_document = tokenizer.end_of_document_id
     was_training = model.training
@@ -121,8 +137,10 @@ def stream_completion(
             stats.tokens += 1
             if stats.first_token_seconds is None:
                 stats.first_token_seconds = time.perf_counter() - stats.started
+            if constraint is not None:
+                constraint.advance(token_id)
             if token_id == end_of_document:
-                if settings.stop_at_end_of_poem:
+                if settings.stop_at_end_of_poem or constraint is not None:
                     stats.stopped_at_end_of_poem = True
                     break
                 piece = POEM_SEPARATOR
@@ -130,13 +148,15 @@ def stream_completion(
                 piece = decoder.feed(token_id)
             if piece:
                 yield piece
-            if stats.tokens >= settings.max_tokens:  # re-read each time: the length may change mid-stream
+            if constraint is None and stats.tokens >= settings.max_tokens:  # re-read: it may change mid-stream
                 break
             if stepper is None:  # built after the first token is out, so a graph capture never delays it
                 # A model in training (the sample at each evaluation) changes before the next completion: a graph
                 # captured for it would be thrown away, so it streams eagerly.
                 stepper = make_stepper(model, state, chooser, graphs=not was_training)
                 stats.stepper = stepper.name
+            if constraint is not None:
+                stepper.set_mask(constraint.mask())
             token_id = stepper.next_token(token_id, settings)
     finally:
         stats.finished = time.perf_counter()
@@ -144,5 +164,7 @@ def stream_completion(
             model.train()
 
 
-def complete(model: RNNLanguageModel, tokenizer: Tokenizer, prompt: str, settings: SamplingSettings) -> str:
-    return "".join(stream_completion(model, tokenizer, prompt, settings))
+def complete(
+    model: RNNLanguageModel, tokenizer: Tokenizer, prompt: str, settings: SamplingSettings, form: Form | None = None
+) -> str:
+    return "".join(stream_completion(model, tokenizer, prompt, settings, form=form))

@@ -12,6 +12,7 @@ from poet_tui.cli.main import EXIT_OK
 from poet_tui.errors import PoetError
 
 if TYPE_CHECKING:
+    from poet_tui.forms import Form
     from poet_tui.generation import LoadedModel
     from poet_tui.sample import CompletionStats, SamplingSettings
 
@@ -54,11 +55,13 @@ def settings_from_arguments(arguments: argparse.Namespace) -> SamplingSettings:
     return settings
 
 
-def stream_to(output: TextIO, loaded: LoadedModel, prompt: str, settings: SamplingSettings) -> CompletionStats:
+def stream_to(
+    output: TextIO, loaded: LoadedModel, prompt: str, settings: SamplingSettings, form: Form | None = None
+) -> CompletionStats:
     from poet_tui.sample import CompletionStats, stream_completion
 
     stats = CompletionStats()
-    for piece in stream_completion(loaded.model, loaded.tokenizer, prompt, settings, stats):
+    for piece in stream_completion(loaded.model, loaded.tokenizer, prompt, settings, stats, form):
         output.write(piece)
         output.flush()
     return stats
@@ -76,13 +79,22 @@ def generate_command(arguments: argparse.Namespace) -> int:
     if arguments.prompt is not None and not arguments.prompt.strip():
         raise PoetError("--prompt is empty; give some text to continue, or leave --prompt out to start a new poem.")
     settings = settings_from_arguments(arguments)
+    from poet_tui.forms import parse_form
+
+    form = parse_form(arguments.form)
+    if form is not None and arguments.interactive:
+        raise PoetError("--form works with one completion for now, not with -i; leave one of them out.")
     loaded = load_for_generation(arguments.model, arguments.device)
     if arguments.interactive:
         return repl(loaded, settings)
     prompt = arguments.prompt or ""
     prompt_token_ids(loaded.tokenizer, prompt)  # refuse unknown symbols before printing anything
+    if form is not None:  # refuse a model or a prompt that cannot take the form before printing anything
+        from poet_tui.form_constraint import FormConstraint
+
+        FormConstraint(form, loaded.tokenizer, next(loaded.model.parameters()).device).follow_prompt(prompt)
     sys.stdout.write(prompt)
-    stats = stream_to(sys.stdout, loaded, prompt, settings)
+    stats = stream_to(sys.stdout, loaded, prompt, settings, form)
     sys.stdout.write("\n")
     sys.stdout.flush()
     if sys.stderr.isatty():

@@ -64,6 +64,12 @@ def build_parser() -> ArgumentParser:
     generate.add_argument("--prompt", help="text to continue (leave out to start a new poem)")
     generate.add_argument("-i", "--interactive", action="store_true", help="a prompt-by-prompt REPL")
     generate.add_argument("--device", choices=get_args(Device), default="auto")
+    generate.add_argument(
+        "--form",
+        default="free",
+        help="keep the poem in a form: wulv, qilv, wujue, qijue (char models of regulated verse), sonnet, quatrain, "
+        "couplets:N (lines); the poem ends when the form is complete (default: free)",
+    )
     add_sampling_arguments(generate)
 
     corpora = commands.add_parser("corpora", help="list, inspect and register corpora")

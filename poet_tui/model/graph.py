@@ -78,6 +78,10 @@ class GraphStepper:
         else:
             self.graph.replay()
 
+    def set_mask(self, mask: torch.Tensor | None) -> None:
+        """Into the captured chooser's own mask buffer, which the graph reads at the next replay."""
+        self.step.chooser.set_mask(mask)
+
     def next_token(self, token_id: int, settings: SamplingSettings) -> int:
         step, chooser = self.step, self.step.chooser
         with torch.inference_mode():

@@ -1,0 +1,119 @@
+"""Forms at sampling time: whatever the model's weights, a constrained poem is in its form and ends exactly when
+the form is complete; bad forms, prompts and models are refused in one sentence."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from poet_tui.config import ModelConfig
+from poet_tui.corpus import Document
+from poet_tui.errors import PoetError
+from poet_tui.form_constraint import FormConstraint
+from poet_tui.forms import FORMS, Form, LineForm, is_cjk_character, parse_form, satisfies
+from poet_tui.model import RNNLanguageModel
+from poet_tui.runs import Run
+from poet_tui.sample import SamplingSettings, complete
+from poet_tui.tokenizers import CharTokenizer, WordTokenizer
+from tests.helpers import poet
+
+# Both scripts, the marks regulated verse needs, and some noise: a random model is tempted by everything.
+ALPHABET = "床前明月光疑是地上霜举头望低思故乡春眠不觉晓处闻啼鸟，。？！、\n abcdefghijklmnopqrstuvwxyz,.;'!?-"
+
+
+def untrained_model(seed: int) -> tuple[RNNLanguageModel, CharTokenizer]:
+    tokenizer = CharTokenizer.build([Document(ALPHABET)])
+    torch.manual_seed(seed)
+    model = RNNLanguageModel(ModelConfig(vocab_size=tokenizer.vocab_size, embedding_size=8, hidden_size=16))
+    with torch.no_grad():  # sharpen the random logits, so the model has strong (wrong) preferences to overrule
+        model.decoder.weight.mul_(40.0)
+    return model.eval(), tokenizer
+
+
+FORM_CASES = [*FORMS.values(), LineForm("couplets:3", 6)]
+
+
+@pytest.mark.parametrize("form", FORM_CASES, ids=lambda form: form.name)
+def test_every_constrained_poem_from_an_untrained_model_is_in_the_form(form: Form) -> None:
+    model, tokenizer = untrained_model(seed=7)
+    for sample in range(200):
+        settings = SamplingSettings(temperature=1.0, seed=sample, max_tokens=5, stop_at_end_of_poem=False)
+        poem = complete(model, tokenizer, "", settings, form)
+        assert satisfies(poem, form), (form.name, sample, poem)
+        if not isinstance(form, LineForm):
+            assert all(is_cjk_character(c) or c in "，。\n" for c in poem)
+
+
+@pytest.mark.parametrize("form", [FORMS["wujue"], FORMS["quatrain"]], ids=lambda form: form.name)
+def test_greedy_and_hot_sampling_keep_the_form_too(form: Form) -> None:
+    model, tokenizer = untrained_model(seed=3)
+    for temperature in (0.0, 0.3, 5.0):
+        poem = complete(model, tokenizer, "", SamplingSettings(temperature=temperature, seed=1), form)
+        assert satisfies(poem, form), (temperature, poem)
+
+
+def test_the_prompt_fills_the_first_slots() -> None:
+    model, tokenizer = untrained_model(seed=1)
+    poem = "床前明月光，" + complete(model, tokenizer, "床前明月光，", SamplingSettings(seed=2), FORMS["wujue"])
+    assert poem.startswith("床前明月光，") and satisfies(poem, FORMS["wujue"])
+
+
+@pytest.mark.parametrize(
+    ("text", "valid"),
+    [
+        ("床前明月光，疑是地上霜。\n举头望明月，低头思故乡。", True),
+        ("床前明月光，疑是地上霜。\n举头望明月，低头思故乡。\n", False),  # a line break where the poem must end
+        ("床前明月光，疑是地上霜。\n举头望明月，低头思故乡", False),  # the last mark is missing
+        ("床前明月光。疑是地上霜，\n举头望明月，低头思故乡。", False),  # the marks swapped
+        ("床前明月光亮，疑是地上霜。\n举头望明月，低头思故乡。", False),  # a six-character verse
+        ("床前明月光，疑是地上霜。", False),  # one couplet of two
+        ("床前明月a，疑是地上霜。\n举头望明月，低头思故乡。", False),  # not an ideograph
+    ],
+)
+def test_a_wujue_is_recognised_exactly(text: str, valid: bool) -> None:
+    assert satisfies(text, FORMS["wujue"]) is valid
+
+
+def test_line_forms_count_lines_that_have_words() -> None:
+    quatrain = FORMS["quatrain"]
+    assert satisfies("a\nb\nc\nd", quatrain)
+    assert not satisfies("a\nb\nc", quatrain)
+    assert not satisfies("a\n\nb\nc\nd", quatrain)  # an empty line is no line of the poem
+    assert not satisfies("a\nb\nc\nd\n", quatrain)
+    assert not satisfies("a\nb\nc\n" + "x" * 81, quatrain)  # a line must end by 80 characters
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("nope", "there is no form named 'nope'; choose one of free, wulv"),
+        ("couplets:0", "needs a number of couplets between 1 and 500"),
+        ("couplets:x", "needs a number of couplets"),
+    ],
+)
+def test_unknown_forms_are_refused_in_one_sentence(text: str, message: str) -> None:
+    with pytest.raises(PoetError, match=message):
+        parse_form(text)
+
+
+def test_free_is_no_form_and_couplets_count_lines() -> None:
+    assert parse_form("free") is None and parse_form(" ") is None
+    assert parse_form("Couplets:2") == LineForm("couplets:2", 4)
+
+
+def test_a_model_that_cannot_write_the_form_and_a_word_model_are_refused() -> None:
+    english = CharTokenizer.build([Document("roses are red\nviolets are blue\n")])
+    with pytest.raises(PoetError, match="never saw '，', '。', CJK characters, so it cannot write the form wulv"):
+        FormConstraint(FORMS["wulv"], english, torch.device("cpu"))
+    words = WordTokenizer.build([Document("roses are red\nroses are red\n")], min_count=1)
+    with pytest.raises(PoetError, match="forms work with char models for now"):
+        FormConstraint(FORMS["quatrain"], words, torch.device("cpu"))
+
+
+def test_poet_generate_writes_a_quatrain_and_refuses_a_prompt_that_breaks_it(trained_run: Run) -> None:
+    result = poet("generate", trained_run.id, "--form", "quatrain", "--seed", "4")
+    assert result.returncode == 0, result.stderr
+    assert satisfies(result.stdout.removesuffix("\n"), FORMS["quatrain"]), result.stdout
+    refused = poet("generate", trained_run.id, "--form", "wujue")
+    assert refused.returncode == 2 and "cannot write the form wujue" in refused.stderr
+    assert "Traceback" not in refused.stderr
