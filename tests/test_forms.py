@@ -3,6 +3,8 @@ the form is complete; bad forms, prompts and models are refused in one sentence.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import torch
 
@@ -117,3 +119,30 @@ def test_poet_generate_writes_a_quatrain_and_refuses_a_prompt_that_breaks_it(tra
     refused = poet("generate", trained_run.id, "--form", "wujue")
     assert refused.returncode == 2 and "cannot write the form wujue" in refused.stderr
     assert "Traceback" not in refused.stderr
+
+
+def test_poet_generate_n_poems_as_json_lines_each_checked_against_the_form(trained_run: Run) -> None:
+    result = poet("generate", trained_run.id, "--form", "couplets:2", "-n", "3", "--seed", "9", "--json")
+    assert result.returncode == 0, result.stderr
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [record["poem"] for record in records] == [1, 2, 3]
+    assert [record["seed"] for record in records] == [9, 10, 11]
+    for record in records:
+        assert record["form"] == "couplets:2" and record["in_form"] is True
+        assert satisfies(record["text"], FORMS["quatrain"])  # two couplets are four lines
+    plain = poet("generate", trained_run.id, "--form", "quatrain", "-n", "2", "--seed", "9")
+    poems = plain.stdout.removesuffix("\n").split("\n\n")
+    assert len(poems) == 2 and all(satisfies(poem, FORMS["quatrain"]) for poem in poems)
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["-n", "0"], "-n must be between 1 and 1000."),
+        (["-i", "--json"], "-i is a prompt-by-prompt REPL"),
+        (["-i", "--form", "quatrain"], "-i is a prompt-by-prompt REPL"),
+    ],
+)
+def test_poet_generate_refuses_what_it_cannot_do(trained_run: Run, flags: list[str], message: str) -> None:
+    result = poet("generate", trained_run.id, *flags)
+    assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr

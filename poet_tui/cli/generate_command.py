@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import sys
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, TextIO
@@ -15,6 +16,8 @@ if TYPE_CHECKING:
     from poet_tui.forms import Form
     from poet_tui.generation import LoadedModel
     from poet_tui.sample import CompletionStats, SamplingSettings
+
+MAX_POEMS = 1000
 
 # `:name` → the setting it changes, and the name a refusal calls each setting by.
 REPL_COMMANDS = {
@@ -82,8 +85,10 @@ def generate_command(arguments: argparse.Namespace) -> int:
     from poet_tui.forms import parse_form
 
     form = parse_form(arguments.form)
-    if form is not None and arguments.interactive:
-        raise PoetError("--form works with one completion for now, not with -i; leave one of them out.")
+    if not 1 <= arguments.poems <= MAX_POEMS:
+        raise PoetError(f"-n must be between 1 and {MAX_POEMS}.")
+    if arguments.interactive and (form is not None or arguments.poems > 1 or arguments.json):
+        raise PoetError("-i is a prompt-by-prompt REPL: it takes neither --form, -n nor --json (yet); leave them out.")
     loaded = load_for_generation(arguments.model, arguments.device)
     if arguments.interactive:
         return repl(loaded, settings)
@@ -93,6 +98,9 @@ def generate_command(arguments: argparse.Namespace) -> int:
         from poet_tui.form_constraint import FormConstraint
 
         FormConstraint(form, loaded.tokenizer, next(loaded.model.parameters()).device).follow_prompt(prompt)
+    if arguments.json or arguments.poems > 1:
+        write_poems(loaded, prompt, settings, form, arguments.poems, arguments.json)
+        return EXIT_OK
     sys.stdout.write(prompt)
     stats = stream_to(sys.stdout, loaded, prompt, settings, form)
     sys.stdout.write("\n")
@@ -104,6 +112,42 @@ def generate_command(arguments: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return EXIT_OK
+
+
+def poem_seed(seed: int | None, index: int) -> int | None:
+    """The i-th poem's seed: --seed + i (wrapping within the seed range), or a fresh random one without --seed."""
+    from poet_tui.sampling_settings import MAX_SEED
+
+    return None if seed is None else (seed + index) % (MAX_SEED + 1)
+
+
+def write_poems(
+    loaded: LoadedModel, prompt: str, settings: SamplingSettings, form: Form | None, count: int, as_json: bool
+) -> None:
+    """Several poems: streamed one after another with a blank line between, or one JSON line each."""
+    from poet_tui.forms import satisfies
+    from poet_tui.sample import CompletionStats, stream_completion
+
+    for index in range(count):
+        poem_settings = replace(settings, seed=poem_seed(settings.seed, index))
+        if not as_json:
+            sys.stdout.write(("\n" if index else "") + prompt)
+            stream_to(sys.stdout, loaded, prompt, poem_settings, form)
+            sys.stdout.write("\n")
+            sys.stdout.flush()
+            continue
+        stats = CompletionStats()
+        text = prompt + "".join(stream_completion(loaded.model, loaded.tokenizer, prompt, poem_settings, stats, form))
+        record = {
+            "poem": index + 1,
+            "seed": poem_settings.seed,
+            "text": text,
+            "tokens": stats.tokens,
+            "form": None if form is None else form.name,
+            "in_form": None if form is None else satisfies(text, form),
+            "model": loaded.label,
+        }
+        print(json.dumps(record, ensure_ascii=False), flush=True)
 
 
 def apply_repl_command(line: str, settings: SamplingSettings) -> str:

@@ -65,6 +65,12 @@ def build_parser() -> ArgumentParser:
     generate.add_argument("-i", "--interactive", action="store_true", help="a prompt-by-prompt REPL")
     generate.add_argument("--device", choices=get_args(Device), default="auto")
     generate.add_argument(
+        "-n", "--poems", type=int, default=1, help="how many poems, the i-th seeded from --seed + i (default 1)"
+    )
+    generate.add_argument(
+        "--json", action="store_true", help="one JSON line per poem: its text, seed, tokens and form check"
+    )
+    generate.add_argument(
         "--form",
         default="free",
         help="keep the poem in a form: wulv, qilv, wujue, qijue (char models of regulated verse), sonnet, quatrain, "
