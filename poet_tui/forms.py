@@ -175,3 +175,35 @@ def require_characters(form: Form, vocabulary: Sequence[str]) -> None:
             raise PoetError(f"this model never saw {listed}, so it cannot write the form {form.name}.")
     elif NEWLINE not in vocabulary:
         raise PoetError(f"this model never saw a line break, so it cannot write the form {form.name}.")
+
+
+def could_be(text: str, form: Form) -> bool:
+    """A cheap first test (length or line count), so checking a corpus of long texts never walks them."""
+    if isinstance(form, RegulatedForm):
+        couplets = form.verses // 2
+        return len(text) == form.verses * (form.characters + 1) + couplets - 1
+    return text.count(NEWLINE) == form.lines - 1
+
+
+def form_shares(texts: Sequence[str]) -> dict[str, float]:
+    """The share of poems already in each known form, largest first (forms no poem is in are left out)."""
+    if not texts:
+        return {}
+    counts = dict.fromkeys(FORMS, 0)
+    for text in texts:
+        body = text.strip()
+        chinese = any(is_cjk_character(character) for character in body[:200])
+        for name, form in FORMS.items():
+            if isinstance(form, LineForm) and chinese:  # a quatrain of Chinese couplets is a jueju or a lüshi
+                continue
+            if could_be(body, form) and satisfies(body, form):
+                counts[name] += 1
+    shares = {name: count / len(texts) for name, count in counts.items() if count}
+    return dict(sorted(shares.items(), key=lambda item: -item[1]))
+
+
+def describe_shares(shares: dict[str, float]) -> str:
+    """`wulv 31% · wujue 9%`, or a sentence when no poem is in a known form."""
+    if not shares:
+        return "none of the known forms (" + ", ".join(FORMS) + ")"
+    return " · ".join(f"{name} {share:.0%}" for name, share in shares.items())

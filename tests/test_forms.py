@@ -12,7 +12,16 @@ from poet_tui.config import ModelConfig
 from poet_tui.corpus import Document
 from poet_tui.errors import PoetError
 from poet_tui.form_constraint import FormConstraint
-from poet_tui.forms import FORMS, Form, LineForm, is_cjk_character, parse_form, satisfies
+from poet_tui.forms import (
+    FORMS,
+    Form,
+    LineForm,
+    describe_shares,
+    form_shares,
+    is_cjk_character,
+    parse_form,
+    satisfies,
+)
 from poet_tui.model import RNNLanguageModel
 from poet_tui.runs import Run
 from poet_tui.sample import SamplingSettings, complete
@@ -146,3 +155,20 @@ def test_poet_generate_n_poems_as_json_lines_each_checked_against_the_form(train
 def test_poet_generate_refuses_what_it_cannot_do(trained_run: Run, flags: list[str], message: str) -> None:
     result = poet("generate", trained_run.id, *flags)
     assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_form_shares_count_each_poem_in_its_forms_only() -> None:
+    jueju = "床前明月光，疑是地上霜。\n举头望明月，低头思故乡。"
+    four_lines = "a\nb\nc\nd"
+    shares = form_shares([jueju, jueju, four_lines, "free verse\nthat rambles", ""])
+    assert shares == {"wujue": 0.4, "quatrain": 0.2}  # a jueju's two lines are no English couplet
+    assert form_shares([]) == {}
+    assert describe_shares(shares) == "wujue 40% · quatrain 20%"
+    assert describe_shares({}).startswith("none of the known forms")
+
+
+def test_poet_corpora_show_reports_the_forms_of_tang300() -> None:
+    result = poet("corpora", "show", "tang300", "--poems", "0")
+    assert result.returncode == 0, result.stderr
+    line = next(line for line in result.stdout.splitlines() if line.startswith("poems in a form"))
+    assert "wulv" in line and "wujue" in line and "quatrain" not in line

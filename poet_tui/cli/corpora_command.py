@@ -70,6 +70,9 @@ def corpora_command(arguments: argparse.Namespace) -> int:
         table.add_row("lines", f"{stats.lines:,}")
         table.add_row("distinct characters", f"{stats.distinct_characters:,}")
         table.add_row("language (guess)", stats.language)
+        from poet_tui.forms import describe_shares, form_shares
+
+        table.add_row("poems in a form", describe_shares(form_shares([doc.text for doc in corpus.documents])))
         table.add_row("size on disk", human_bytes(stats.size_bytes))
         if entry is not None and entry.extra.get("licence"):
             table.add_row("licence", Text(str(entry.extra["licence"])))
