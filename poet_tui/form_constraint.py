@@ -53,9 +53,8 @@ class FormConstraint:
     def follow_prompt(self, prompt: str) -> None:
         """The prompt may fill the start of the form; one that already breaks it is refused."""
         for position, character in enumerate(prompt):
-            if not self.state.allowed().permits(character):
+            if not self.state.accept(character):
                 raise PoetError(
                     f"the prompt does not fit the form {self.form.name} ({self.form.describe()}) at character "
                     f"{position + 1} ({character!r}); change the prompt or choose another form."
                 )
-            self.state.written += character

@@ -100,11 +100,17 @@ class Allowed:
 
 
 class FormState:
-    """Where a poem stands in its form, advanced one character at a time."""
+    """Where a poem stands in its form, advanced one character at a time.
+
+    It keeps counters, not the text: `allowed()` runs before every sampled token, so it must cost the same on
+    the last line of a sonnet as on the first."""
 
     def __init__(self, form: Form) -> None:
         self.form = form
-        self.written = ""  # the characters of this poem so far
+        self.length = 0  # characters of this poem so far
+        self.finished_lines = 0
+        self.line_length = 0  # characters of the line being written
+        self.line_has_words = False
 
     def allowed(self) -> Allowed:
         if isinstance(self.form, RegulatedForm):
@@ -113,9 +119,8 @@ class FormState:
 
     def regulated_allowed(self, form: RegulatedForm) -> Allowed:
         """The whole poem is a fixed template: ideographs, then ，or 。, a newline after each couplet."""
-        position, verse = len(self.written), 0
         couplet_length = 2 * (form.characters + 1) + 1  # two verses, their marks, the newline
-        couplet, within = divmod(position, couplet_length)
+        couplet, within = divmod(self.length, couplet_length)
         verse = 2 * couplet
         if within >= form.characters + 1:
             verse, within = verse + 1, within - (form.characters + 1)
@@ -130,24 +135,33 @@ class FormState:
 
     def lines_allowed(self, form: LineForm) -> Allowed:
         """Lines of text with at least one letter; the newline ends a line, the end comes after the last."""
-        lines = self.written.split(NEWLINE)
-        finished, current = len(lines) - 1, lines[-1]
-        if finished >= form.lines:
+        if self.finished_lines >= form.lines:
             return Allowed(must_end=True)
-        has_words = any(character.isalnum() for character in current)
-        last_line = finished == form.lines - 1
-        if len(current) >= MAX_ENGLISH_LINE:  # the line must end now
+        last_line = self.finished_lines == form.lines - 1
+        if self.line_length >= MAX_ENGLISH_LINE:  # the line must end now
             return Allowed(must_end=True) if last_line else Allowed(characters=frozenset(NEWLINE))
-        if not has_words:
+        if not self.line_has_words:
             return Allowed(any_but=frozenset(NEWLINE))
         if last_line:
             return Allowed(any_but=frozenset(NEWLINE), end=True)
         return Allowed(any_but=frozenset())
 
-    def advance(self, character: str) -> None:
+    def accept(self, character: str) -> bool:
+        """Take the character if it keeps the form (True), else change nothing (False)."""
         if not self.allowed().permits(character):
+            return False
+        self.length += 1
+        if character == NEWLINE:
+            self.finished_lines += 1
+            self.line_length, self.line_has_words = 0, False
+        else:
+            self.line_length += 1
+            self.line_has_words = self.line_has_words or character.isalnum()
+        return True
+
+    def advance(self, character: str) -> None:
+        if not self.accept(character):
             raise PoetError(f"{character!r} would break the form {self.form.name} here")
-        self.written += character
 
     def complete(self) -> bool:
         allowed = self.allowed()
@@ -157,11 +171,7 @@ class FormState:
 def satisfies(text: str, form: Form) -> bool:
     """Whether a whole poem is in the form (what constrained sampling must always produce)."""
     state = FormState(form)
-    for character in text:
-        if not state.allowed().permits(character):
-            return False
-        state.written += character
-    return state.complete()
+    return all(state.accept(character) for character in text) and state.complete()
 
 
 def require_characters(form: Form, vocabulary: Sequence[str]) -> None:
