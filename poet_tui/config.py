@@ -30,6 +30,7 @@ from poet_tui.options import (
     SpmModel,
     TokenizerKind,
     default_of,
+    flag_argument,
     flag_names,
     option,
     option_table,
@@ -194,7 +195,7 @@ class RunConfig:
                 continue
             if item.auto_setting and self.setting(by_key[f"{item.section}.{item.auto_setting}"]):
                 value = "auto"
-            argv.append(f"{item.flag}={value!r}" if isinstance(value, float) else f"{item.flag}={value}")
+            argv.append(flag_argument(item.flag, value))
         return argv
 
     # ----- run.toml -----

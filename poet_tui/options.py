@@ -304,6 +304,12 @@ def budget_options(options: Iterable[Option] = OPTIONS) -> list[Option]:
     return [item for item in options if item.group == "budget"]
 
 
+def flag_argument(flag: str, value: Any) -> str:
+    """`--flag=value` as the training child's argv spells it: `=` keeps a value like `-x` a value, and a float's
+    repr reads back to exactly the same number."""
+    return f"{flag}={value!r}" if isinstance(value, float) else f"{flag}={value}"
+
+
 Namer = Callable[[Option], str]
 
 

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
-from poet_tui.options import budget_options
+from poet_tui.options import budget_options, flag_argument
 
 
 def train_child_command(flags: list[str]) -> list[str]:
@@ -18,9 +18,9 @@ def train_child_command(flags: list[str]) -> list[str]:
 
 def resume_flags(run_name: str, budget: Mapping[str, Any] | None = None) -> list[str]:
     """`--resume RUN` and the new budget (by setting name: `max_steps`, …), the only things a resume may change."""
-    flags = [f"--resume={run_name}"]
+    flags = [flag_argument("--resume", run_name)]
     for item in budget_options():
         value = (budget or {}).get(item.name)
-        if value is not None:
-            flags.append(f"{item.flag}={value!r}" if isinstance(value, float) else f"{item.flag}={value}")
+        if value is not None and item.flag is not None:
+            flags.append(flag_argument(item.flag, value))
     return flags
