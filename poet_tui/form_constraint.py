@@ -1,57 +1,133 @@
-"""A form (forms.py) as a logit mask over a model's vocabulary, kept in step with the tokens sampled."""
+"""A form (poet_tui/forms) as a logit mask over a model's vocabulary, kept in step with the tokens sampled.
+
+Each token is tried as the text it writes: a char token is one character, a SentencePiece piece or a word
+token is several, and a token is allowed only if every character of it keeps the poem finishable in its form
+(so a piece that would cross a line end or overfill a line is masked). The tokens are tried along a trie of
+their texts, so pieces sharing a start share the work, and each mask is cached under the form state's key.
+
+`settle` is the safety net after each draw: when the model gave the allowed tokens almost no probability
+(or its logits are not numbers), the step is *forced* to the allowed token with the highest logit, and
+counted, so a poem always ends in its form and the caller can say how much the form had to push."""
 
 from __future__ import annotations
+
+import math
 
 import torch
 
 from poet_tui.errors import PoetError
-from poet_tui.forms import Allowed, Form, FormState, require_characters
+from poet_tui.forms import Form, FormState, LineForm, require_characters
 from poet_tui.tokenizers import Tokenizer
+
+FORCED_BELOW = 1e-3  # a step is forced when the allowed tokens held less than this share of the probability
+MASK_CACHE_BYTES = 64 * 2**20
+
+
+class TokenTrie:
+    """Token texts by their characters: `children[c]` continues the text, `ends` are the tokens ending here."""
+
+    __slots__ = ("children", "ends")
+
+    def __init__(self) -> None:
+        self.children: dict[str, TokenTrie] = {}
+        self.ends: list[int] = []
+
+    def add(self, text: str, token_id: int) -> None:
+        node = self
+        for character in text:
+            node = node.children.setdefault(character, TokenTrie())
+        node.ends.append(token_id)
 
 
 class FormConstraint:
     """Before each token, `mask()` forbids (-inf) every token that would break the form; `advance()` follows."""
 
     def __init__(self, form: Form, tokenizer: Tokenizer, device: torch.device) -> None:
-        tokens = getattr(tokenizer, "tokens", None)
-        if tokenizer.kind != "char" or tokens is None:
+        texts = tokenizer.token_texts()
+        if tokenizer.kind == "word" and not (
+            isinstance(form, LineForm)
+            and form.name != "haiku"
+            and not (form.syllables or form.rhyme_scheme or form.acrostic)
+        ):
             raise PoetError(
-                f"forms work with char models for now; this model's tokenizer is {tokenizer.kind}. "
-                "Leave --form out, or train a char model."
+                "a word model keeps forms by line count only (sonnet, quatrain, couplets:N, without --rhyme, "
+                "--metre or --acrostic); train a char or spm model for the rest."
             )
         self.form = form
         self.state = FormState(form)
-        self.tokens: list[str] = list(tokens)
+        self.texts = texts
         self.end_id = tokenizer.end_of_document_id
-        self.special_ids = {index for index, token in enumerate(self.tokens) if len(token) != 1}
-        require_characters(form, [token for index, token in enumerate(self.tokens) if index not in self.special_ids])
+        self.trie = TokenTrie()
+        for token_id, text in enumerate(texts):
+            if text and token_id != self.end_id:
+                self.trie.add(text, token_id)
+        require_characters(form, sorted({character for text in texts if text for character in text}))
         self.device = device
-        self.masks: dict[Allowed, torch.Tensor] = {}
+        self.vocab_size = len(texts)
+        self.masks: dict[tuple[object, ...], torch.Tensor] = {}
+        self.cache_limit = max(64, MASK_CACHE_BYTES // (4 * max(self.vocab_size, 1)))
+        self.current: torch.Tensor | None = None
         self.finished = False
+        self.forced = 0
+
+    def allowed_ids(self) -> list[int]:
+        """Every token whose whole text the form accepts from here, and the end when the poem is complete."""
+        allowed = [self.end_id] if self.state.complete() else []
+        if self.state.must_end():
+            return allowed
+        stack = [(self.trie, self.state)]
+        while stack:
+            node, state = stack.pop()
+            for character, child in node.children.items():
+                trial = state.copy()
+                if trial.accept(character):
+                    allowed.extend(child.ends)
+                    if child.children:
+                        stack.append((child, trial))
+        return allowed
 
     def mask(self) -> torch.Tensor:
-        """0 where a token keeps the form, -inf elsewhere; one tensor per kind of position, built once."""
-        allowed = self.state.allowed()
-        cached = self.masks.get(allowed)
+        """0 where a token keeps the form, -inf elsewhere; one tensor per state key, built once."""
+        key = self.state.key()
+        cached = self.masks.get(key)
         if cached is None:
-            values = torch.full((len(self.tokens),), float("-inf"))
-            for index, token in enumerate(self.tokens):
-                if index not in self.special_ids and allowed.permits(token):
-                    values[index] = 0.0
-            if allowed.end or allowed.must_end:
-                values[self.end_id] = 0.0
-            cached = self.masks[allowed] = values.to(self.device)
+            allowed = self.allowed_ids()
+            if not allowed:  # the state machine promises a next character; a vocabulary could still lack it
+                raise PoetError(
+                    f"this model's vocabulary has no token that continues the form {self.form.name} here; "
+                    "try another form or a model trained on text in it."
+                )
+            values = torch.full((self.vocab_size,), float("-inf"))
+            values[allowed] = 0.0
+            if len(self.masks) >= self.cache_limit:
+                self.masks.clear()
+            cached = self.masks[key] = values.to(self.device)
+        self.current = cached
         return cached
+
+    def settle(self, token_id: int, logits: torch.Tensor, temperature: float) -> int:
+        """The drawn token, or, when the model left the allowed tokens almost no probability, the allowed token
+        with the highest logit (a forced step, counted)."""
+        mask = self.current if self.current is not None else self.mask()
+        logits = logits.view(-1).float()
+        scaled = logits / temperature if temperature > 0 else logits
+        allowed_mass = torch.logsumexp(scaled + mask, 0) - torch.logsumexp(scaled, 0)
+        mass = float(allowed_mass)
+        if math.isfinite(mass) and mass >= math.log(FORCED_BELOW) and float(mask[token_id]) == 0.0:
+            return token_id
+        self.forced += 1
+        safe = torch.nan_to_num(logits, nan=-1e30, posinf=1e30, neginf=-1e30) + mask
+        return int(torch.argmax(safe))
 
     def advance(self, token_id: int) -> None:
         if token_id == self.end_id:
             self.finished = True
             return
-        for character in self.tokens[token_id]:
+        for character in self.texts[token_id] or "":
             self.state.advance(character)
 
     def follow_prompt(self, prompt: str) -> None:
-        """The prompt may fill the start of the form; one that already breaks it is refused."""
+        """The prompt may fill the start of the form (fixed slots); one that already breaks it is refused."""
         for position, character in enumerate(prompt):
             if not self.state.accept(character):
                 raise PoetError(

@@ -55,6 +55,7 @@ class EagerStepper:
         self.chooser = chooser
         device = chooser.noise.device
         self.token = torch.zeros((1, 1), dtype=torch.long, device=device)
+        self.last_logits = torch.zeros(model.config.vocab_size, device=device)
         # One token is too little work to split across cores: on the CPU, OpenMP's fork/join costs more than it
         # saves, and on a busy machine a descheduled helper thread stalls every op (2 CPU cores here: 0.16 to
         # 1.4 ms/token with 2 threads, 0.11 ms/token with 1). The count is restored before each token is handed
@@ -69,7 +70,8 @@ class EagerStepper:
             with torch.inference_mode():
                 self.token.fill_(token_id)
                 logits, self.state = self.model(self.token, self.state)
-                return self.chooser.choose(logits.view(-1), settings)
+                self.last_logits = logits.view(-1)
+                return self.chooser.choose(self.last_logits, settings)
         finally:
             if self.threads is not None:
                 torch.set_num_threads(previous)
@@ -80,6 +82,7 @@ class EagerStepper:
 
 class Stepper(Protocol):
     name: str
+    last_logits: torch.Tensor  # the logits the last token was chosen from
 
     def next_token(self, token_id: int, settings: SamplingSettings) -> int: ...
 
@@ -132,6 +135,8 @@ def stream_completion(
         with torch.inference_mode():
             logits, state = model(torch.tensor([prompt_ids], device=device))
             token_id = chooser.choose(logits[0, -1], settings)
+            if constraint is not None:
+                token_id = constraint.settle(token_id, logits[0, -1], settings.temperature)
         stepper: Stepper | None = None
         while True:
             stats.tokens += 1
@@ -139,6 +144,7 @@ def stream_completion(
                 stats.first_token_seconds = time.perf_counter() - stats.started
             if constraint is not None:
                 constraint.advance(token_id)
+                stats.forced_steps = constraint.forced
             if token_id == end_of_document:
                 if settings.stop_at_end_of_poem or constraint is not None:
                     stats.stopped_at_end_of_poem = True
@@ -158,6 +164,10 @@ def stream_completion(
             if constraint is not None:
                 stepper.set_mask(constraint.mask())
             token_id = stepper.next_token(token_id, settings)
+            if constraint is not None:
+                with torch.inference_mode():
+                    token_id = constraint.settle(token_id, stepper.last_logits, settings.temperature)
+                stats.forced_steps = constraint.forced
     finally:
         stats.finished = time.perf_counter()
         if was_training:

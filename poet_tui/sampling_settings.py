@@ -119,6 +119,7 @@ class CompletionStats:
     finished: float | None = None
     stopped_at_end_of_poem: bool = False
     stepper: str = ""  # how tokens after the first were made: "eager" or "cuda-graph"
+    forced_steps: int = 0  # with a form: tokens the form chose because the model gave its choices almost no chance
 
     @property
     def seconds(self) -> float:

@@ -64,6 +64,8 @@ class Tokenizer(Protocol):
 
     def stream_decoder(self) -> StreamDecoder: ...
 
+    def token_texts(self) -> list[str | None]: ...
+
     def save(self, directory: Path) -> None: ...
 
 
@@ -122,6 +124,11 @@ class VocabularyTokenizer:
 
     def stream_decoder(self) -> StreamDecoder:
         return LookupDecoder(self.tokens, {self.end_of_document_id})
+
+    def token_texts(self) -> list[str | None]:
+        """The text each token writes; None for the specials (end of document, unknown)."""
+        specials = {END_OF_DOCUMENT, UNKNOWN, SPACED_UNKNOWN}
+        return [None if token in specials else token for token in self.tokens]
 
     def save(self, directory: Path) -> None:
         payload = {"format": TOKENIZER_FORMAT, "kind": self.kind, "tokens": self.tokens}
@@ -212,6 +219,17 @@ class SentencePieceTokenizer:
 
     def stream_decoder(self) -> StreamDecoder:
         return PieceStreamDecoder(self)
+
+    def token_texts(self) -> list[str | None]:
+        """The text each piece writes; None for control, unknown and byte pieces (a byte is part of a character)."""
+        processor = self.processor
+        texts: list[str | None] = []
+        for piece_id in range(self.vocab_size):
+            if processor.is_control(piece_id) or processor.is_unknown(piece_id) or processor.is_byte(piece_id):
+                texts.append(None)
+            else:
+                texts.append(processor.id_to_piece(piece_id).replace("\u2581", " ").replace(NEWLINE_STAND_IN, "\n"))
+        return texts
 
     def save(self, directory: Path) -> None:
         atomic_write_bytes(Path(directory) / "tokenizer.model", self.model_bytes)

@@ -117,8 +117,9 @@ def test_a_model_that_cannot_write_the_form_and_a_word_model_are_refused() -> No
     with pytest.raises(PoetError, match="never saw '，', '。', CJK characters, so it cannot write the form wulv"):
         FormConstraint(FORMS["wulv"], english, torch.device("cpu"))
     words = WordTokenizer.build([Document("roses are red\nroses are red\n")], min_count=1)
-    with pytest.raises(PoetError, match="forms work with char models for now"):
-        FormConstraint(FORMS["quatrain"], words, torch.device("cpu"))
+    FormConstraint(FORMS["quatrain"], words, torch.device("cpu"))  # line counts work for words
+    with pytest.raises(PoetError, match="a word model keeps forms by line count only"):
+        FormConstraint(FORMS["haiku"], words, torch.device("cpu"))
 
 
 def test_poet_generate_writes_a_quatrain_and_refuses_a_prompt_that_breaks_it(trained_run: Run) -> None:

@@ -171,6 +171,9 @@ class WhitespaceWordTokenizer:
     def stream_decoder(self) -> StreamDecoder:
         return LookupDecoder([word + " " for word in self.tokens], {self.end_of_document_id})
 
+    def token_texts(self) -> list[str | None]:
+        return [None if index == self.end_of_document_id else word + " " for index, word in enumerate(self.tokens)]
+
     def save(self, directory: Path) -> None:  # the benchmark's runs are thrown away; nothing to keep
         return None
 
