@@ -2,8 +2,10 @@
 
 Each token is tried as the text it writes: a char token is one character, a SentencePiece piece or a word
 token is several, and a token is allowed only if every character of it keeps the poem finishable in its form
-(so a piece that would cross a line end or overfill a line is masked). The tokens are tried along a trie of
-their texts, so pieces sharing a start share the work, and each mask is cached under the form state's key.
+(so a piece that would cross a line end or overfill a line is masked). Tokens are tried along a trie of
+their texts spelled in character classes (all the ideographs of a verse slot, or a letter in either case,
+act alike), so alike tokens share the work; each mask is kept under its form state's key in a `MaskBook`
+that every completion with the same tokenizer and form shares.
 
 `settle` is the safety net after each draw: when the model gave the allowed tokens almost no probability
 (or its logits are not numbers), the step is *forced* to the allowed token with the highest logit, and
@@ -12,6 +14,7 @@ counted, so a poem always ends in its form and the caller can say how much the f
 from __future__ import annotations
 
 import math
+import weakref
 
 import torch
 
@@ -20,11 +23,11 @@ from poet_tui.forms import Form, FormState, LineForm, require_characters
 from poet_tui.tokenizers import Tokenizer
 
 FORCED_BELOW = 1e-3  # a step is forced when the allowed tokens held less than this share of the probability
-MASK_CACHE_BYTES = 64 * 2**20
+MASK_CACHE_BYTES = 64 * 2**20  # per tokenizer and form
 
 
 class TokenTrie:
-    """Token texts by their characters: `children[c]` continues the text, `ends` are the tokens ending here."""
+    """Token texts by character class: `children[c]` continues the text, `ends` are the tokens ending here."""
 
     __slots__ = ("children", "ends")
 
@@ -39,59 +42,43 @@ class TokenTrie:
         node.ends.append(token_id)
 
 
-class FormConstraint:
-    """Before each token, `mask()` forbids (-inf) every token that would break the form; `advance()` follows."""
+class MaskBook:
+    """For one tokenizer and form: the class trie of its tokens and every mask built so far, by state key."""
 
-    def __init__(self, form: Form, tokenizer: Tokenizer, device: torch.device) -> None:
-        texts = tokenizer.token_texts()
-        if tokenizer.kind == "word" and not (
-            isinstance(form, LineForm)
-            and form.name != "haiku"
-            and not (form.syllables or form.rhyme_scheme or form.acrostic)
-        ):
-            raise PoetError(
-                "a word model keeps forms by line count only (sonnet, quatrain, couplets:N, without --rhyme, "
-                "--metre or --acrostic); train a char or spm model for the rest."
-            )
+    def __init__(self, form: Form, texts: list[str | None], end_id: int, device: torch.device) -> None:
         self.form = form
-        self.state = FormState(form)
-        self.texts = texts
-        self.end_id = tokenizer.end_of_document_id
-        self.trie = TokenTrie()
-        for token_id, text in enumerate(texts):
-            if text and token_id != self.end_id:
-                self.trie.add(text, token_id)
-        require_characters(form, sorted({character for text in texts if text for character in text}))
+        self.end_id = end_id
         self.device = device
         self.vocab_size = len(texts)
+        classes = FormState(form)
+        self.trie = TokenTrie()
+        for token_id, text in enumerate(texts):
+            if text and token_id != end_id:
+                self.trie.add("".join(classes.character_class(character) for character in text), token_id)
         self.masks: dict[tuple[object, ...], torch.Tensor] = {}
-        self.cache_limit = max(64, MASK_CACHE_BYTES // (4 * max(self.vocab_size, 1)))
-        self.current: torch.Tensor | None = None
-        self.finished = False
-        self.forced = 0
+        self.limit = max(64, MASK_CACHE_BYTES // (4 * max(self.vocab_size, 1)))
 
-    def allowed_ids(self) -> list[int]:
+    def allowed_ids(self, state: FormState) -> list[int]:
         """Every token whose whole text the form accepts from here, and the end when the poem is complete."""
-        allowed = [self.end_id] if self.state.complete() else []
-        if self.state.must_end():
+        allowed = [self.end_id] if state.complete() else []
+        if state.must_end():
             return allowed
-        stack = [(self.trie, self.state)]
+        stack = [(self.trie, state)]
         while stack:
-            node, state = stack.pop()
+            node, at = stack.pop()
             for character, child in node.children.items():
-                trial = state.copy()
+                trial = at.copy()
                 if trial.accept(character):
                     allowed.extend(child.ends)
                     if child.children:
                         stack.append((child, trial))
         return allowed
 
-    def mask(self) -> torch.Tensor:
-        """0 where a token keeps the form, -inf elsewhere; one tensor per state key, built once."""
-        key = self.state.key()
+    def mask(self, state: FormState) -> torch.Tensor:
+        key = state.key()
         cached = self.masks.get(key)
         if cached is None:
-            allowed = self.allowed_ids()
+            allowed = self.allowed_ids(state)
             if not allowed:  # the state machine promises a next character; a vocabulary could still lack it
                 raise PoetError(
                     f"this model's vocabulary has no token that continues the form {self.form.name} here; "
@@ -99,24 +86,64 @@ class FormConstraint:
                 )
             values = torch.full((self.vocab_size,), float("-inf"))
             values[allowed] = 0.0
-            if len(self.masks) >= self.cache_limit:
+            if len(self.masks) >= self.limit:
                 self.masks.clear()
             cached = self.masks[key] = values.to(self.device)
-        self.current = cached
         return cached
+
+
+BOOKS: weakref.WeakKeyDictionary[Tokenizer, dict[tuple[Form, str], MaskBook]] = weakref.WeakKeyDictionary()
+
+
+def mask_book(form: Form, tokenizer: Tokenizer, texts: list[str | None], device: torch.device) -> MaskBook:
+    """The shared book for this tokenizer, form and device (built on first use, dropped with the tokenizer)."""
+    books = BOOKS.setdefault(tokenizer, {})
+    key = (form, str(device))
+    book = books.get(key)
+    if book is None:
+        book = books[key] = MaskBook(form, texts, tokenizer.end_of_document_id, device)
+    return book
+
+
+class FormConstraint:
+    """Before each token, `mask()` forbids (-inf) every token that would break the form; `advance()` follows."""
+
+    def __init__(self, form: Form, tokenizer: Tokenizer, device: torch.device) -> None:
+        texts = tokenizer.token_texts()
+        line_count_only = isinstance(form, LineForm) and not (form.syllables or form.rhyme_scheme or form.acrostic)
+        if tokenizer.kind == "word" and not line_count_only:
+            raise PoetError(
+                "a word model keeps forms by line count only (sonnet, quatrain, couplets:N, without --rhyme, "
+                "--metre or --acrostic); train a char or spm model for the rest."
+            )
+        require_characters(form, sorted({character for text in texts if text for character in text}))
+        self.form = form
+        self.state = FormState(form)
+        self.texts = texts
+        self.end_id = tokenizer.end_of_document_id
+        self.book = mask_book(form, tokenizer, texts, device)
+        self.current: torch.Tensor | None = None
+        self.finished = False
+        self.forced = 0
+
+    def mask(self) -> torch.Tensor:
+        """0 where a token keeps the form, -inf elsewhere."""
+        self.current = self.book.mask(self.state)
+        return self.current
 
     def settle(self, token_id: int, logits: torch.Tensor, temperature: float) -> int:
         """The drawn token, or, when the model left the allowed tokens almost no probability, the allowed token
         with the highest logit (a forced step, counted)."""
         mask = self.current if self.current is not None else self.mask()
-        logits = logits.view(-1).float()
-        scaled = logits / temperature if temperature > 0 else logits
-        allowed_mass = torch.logsumexp(scaled + mask, 0) - torch.logsumexp(scaled, 0)
-        mass = float(allowed_mass)
-        if math.isfinite(mass) and mass >= math.log(FORCED_BELOW) and float(mask[token_id]) == 0.0:
+        scaled = logits.view(-1).float()
+        if temperature > 0:
+            scaled = scaled / temperature
+        total, allowed = torch.logsumexp(torch.stack((scaled, scaled + mask)), 1).tolist()
+        share = allowed - total
+        if math.isfinite(share) and share >= math.log(FORCED_BELOW) and float(mask[token_id]) == 0.0:
             return token_id
         self.forced += 1
-        safe = torch.nan_to_num(logits, nan=-1e30, posinf=1e30, neginf=-1e30) + mask
+        safe = torch.nan_to_num(logits.view(-1).float(), nan=-1e30, posinf=1e30, neginf=-1e30) + mask
         return int(torch.argmax(safe))
 
     def advance(self, token_id: int) -> None:

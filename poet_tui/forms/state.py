@@ -64,6 +64,23 @@ class FormState:
         self.counts = isinstance(form, LineForm) and bool(form.syllables)
         self.rhymes = isinstance(form, LineForm) and bool(form.rhyme_scheme)
 
+    def character_class(self, character: str) -> str:
+        """A representative of the characters that act exactly like `character` here, whatever the state:
+        accepting either gives the same state. Masks are built once per class, not once per character."""
+        if self.regulated is not None:
+            assert isinstance(self.form, RegulatedForm)
+            if character in (COMMA, FULL_STOP, NEWLINE) or character in self.form.acrostic:
+                return character
+            if not is_cjk_character(character):
+                return "\x00"  # refused in every regulated slot
+            return next(ideograph for ideograph in "一二三四五六七八九十" if ideograph not in self.form.acrostic)
+        if character == NEWLINE or character in APOSTROPHES or not character.isprintable():
+            return character
+        if is_word_character(character):
+            lower = character.lower()
+            return lower if len(lower) == 1 else character
+        return "0" if character.isalnum() else " "
+
     def copy(self) -> FormState:
         twin = FormState.__new__(FormState)
         twin.form, twin.counts, twin.rhymes = self.form, self.counts, self.rhymes
