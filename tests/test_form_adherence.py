@@ -25,12 +25,13 @@ from tests.helpers import events_of, poet, tiny_config
 from tests.test_forms import untrained_model
 
 CJK = [chr(0x4E00 + 37 * index) for index in range(30)]
+PROSE = "the river ran past the mill and the miller counted his sacks of grain before the rain came"
 
 
 def wujue(rng: random.Random) -> str:
     """Four verses of five random CJK characters, one couplet a line: always a wujue."""
-    verse = lambda: "".join(rng.choice(CJK) for _ in range(5))  # noqa: E731
-    return f"{verse()}，{verse()}。\n{verse()}，{verse()}。"
+    verses = ["".join(rng.choice(CJK) for _ in range(5)) for _ in range(4)]
+    return f"{verses[0]}，{verses[1]}。\n{verses[2]}，{verses[3]}。"
 
 
 def write_corpus(path: Path, poems: list[str]) -> Path:
@@ -48,7 +49,7 @@ def wujue_corpus(tmp_path: Path) -> Path:
 def prose_corpus(tmp_path: Path) -> Path:
     """Paragraphs of one line each: English text in none of the known forms."""
     rng = random.Random(5)
-    words = "the river ran past the mill and the miller counted his sacks of grain before the rain came".split()
+    words = PROSE.split()
     return write_corpus(tmp_path / "prose.txt", [" ".join(rng.choices(words, k=30)) + "." for _ in range(40)])
 
 
