@@ -13,7 +13,17 @@ from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from poet_tui.errors import PoetError
-from poet_tui.schemas import Invalid, boolean, fail, integer, mapping, number, optional_number, text
+from poet_tui.schemas import (
+    Invalid,
+    boolean,
+    fail,
+    integer,
+    lenient_form_shares,
+    mapping,
+    number,
+    optional_number,
+    text,
+)
 
 if TYPE_CHECKING:
     from poet_tui.config import RunConfig
@@ -39,6 +49,19 @@ def optional_positive_number(value: Any, name: str) -> float | None:
 
 def optional_share(value: Any, name: str) -> float | None:
     return optional_number(value, name, 0.0, 1.0)
+
+
+def lenient_share(value: Any, name: str) -> float | None:
+    """A share in 0..1, or None when damaged: a quality figure lost, never the evaluation that carries it."""
+    try:
+        return optional_share(value, name)
+    except Invalid:
+        return None
+
+
+def corpus_forms(value: Any, name: str) -> dict[str, float]:
+    """The corpus's `{form: share}` (schemas.form_shares_map); empty, as if absent, when damaged."""
+    return lenient_form_shares(value, name) or {}
 
 
 def short_text(value: Any, name: str) -> str:
@@ -91,6 +114,7 @@ class StartEvent(EventFields):
         "params": whole,
         "config": mapping,
         "resumed_from_step": optional_whole,
+        "forms": corpus_forms,
     }
     run: str
     time: str | None = None
@@ -98,6 +122,7 @@ class StartEvent(EventFields):
     params: int = 0
     config: dict[str, Any] = field(default_factory=dict)
     resumed_from_step: int | None = None
+    forms: dict[str, float] = field(default_factory=dict)  # share of the training poems in each known form
 
     @functools.cached_property
     def run_config(self) -> RunConfig | None:
@@ -143,7 +168,8 @@ class StepEvent(EventFields):
 
 @dataclass(frozen=True)
 class EvalEvent(EventFields):
-    """A validation pass: loss per token (nats), perplexity, bits per character, and whether it is the best."""
+    """A validation pass: loss per token (nats), perplexity, bits per character, and whether it is the best;
+    when the corpus has dominant forms, the share of unconstrained samples in one of them (form_adherence)."""
 
     event: ClassVar[str] = "eval"
     REQUIRED: ClassVar[tuple[str, ...]] = ("step", "val_loss")
@@ -153,7 +179,7 @@ class EvalEvent(EventFields):
         "val_ppl": optional_positive_number,
         "val_bpc": optional_positive_number,
         "best": boolean,
-        "form_adherence": optional_share,
+        "form_adherence": lenient_share,
         "novelty": optional_share,
     }
     step: int

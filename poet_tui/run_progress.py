@@ -21,6 +21,7 @@ from poet_tui.event_types import (
     StepEvent,
     typed_events,
 )
+from poet_tui.forms import describe_shares, dominant_forms
 from poet_tui.schedule import training_progress
 
 if TYPE_CHECKING:
@@ -51,6 +52,9 @@ class RunProgress:
     error: str | None = None
     train_points: list[tuple[int, float]] = field(default_factory=list)
     val_points: list[tuple[int, float]] = field(default_factory=list)
+    forms: dict[str, float] = field(default_factory=dict)  # share of the training poems in each known form
+    form_adherence: float | None = None  # the last evaluation's; None when the corpus has no dominant form
+    adherence_points: list[tuple[int, float]] = field(default_factory=list)
     evaluations: list[EvalEvent] = field(default_factory=list)  # every one, also those a rollback undid
     checkpoints: list[CheckpointEvent] = field(default_factory=list)
     notices: list[NoticeEvent] = field(default_factory=list)
@@ -81,6 +85,7 @@ class RunProgress:
                 self.device = event.device
                 self.params = event.params
                 self.config = event.config
+                self.forms = event.forms
                 self.status = "training"
             case StepEvent():
                 self.forget_points_from(event.step)
@@ -99,6 +104,9 @@ class RunProgress:
                 self.val_bpc = event.val_bpc
                 self.val_points.append((event.step, event.val_loss))
                 self.evaluations.append(event)
+                if event.form_adherence is not None:
+                    self.form_adherence = event.form_adherence
+                    self.adherence_points.append((event.step, event.form_adherence))
                 if self.best_val_loss is None or event.val_loss < self.best_val_loss:
                     self.best_val_loss = event.val_loss
             case SampleEvent():
@@ -124,6 +132,7 @@ class RunProgress:
         if self.train_points and step <= self.train_points[-1][0]:
             self.train_points = [point for point in self.train_points if point[0] < step]
             self.val_points = [point for point in self.val_points if point[0] < step]
+            self.adherence_points = [point for point in self.adherence_points if point[0] < step]
 
     @property
     def recovery_steps(self) -> list[int]:
@@ -136,6 +145,26 @@ class RunProgress:
         if self.training is None:
             return None
         return training_progress(self.training, self.step, self.epoch, self.elapsed_s)
+
+    @property
+    def dominant_forms(self) -> list[str]:
+        """The forms form adherence is measured against (each holds at least a tenth of the training poems)."""
+        return dominant_forms(self.forms)
+
+    def forms_summary(self, most: int = 4) -> str:
+        """`wulv 27% · qijue 19% · …`: the corpus's forms, largest first; "" when no poem is in a known form."""
+        if not self.forms:
+            return ""
+        shown = describe_shares(dict(list(self.forms.items())[:most]))
+        return shown + (" · …" if len(self.forms) > most else "")
+
+    def adherence_summary(self) -> str:
+        """`38% (wulv, qijue) at step 1,200`: the last form adherence; "" before one is measured."""
+        if self.form_adherence is None:
+            return ""
+        forms = f" ({', '.join(self.dominant_forms)})" if self.dominant_forms else ""
+        step = f" at step {self.adherence_points[-1][0]:,}" if self.adherence_points else ""
+        return f"{self.form_adherence:.0%}{forms}{step}"
 
     def eta_seconds(self) -> float | None:
         fraction = self.fraction

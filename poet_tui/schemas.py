@@ -92,6 +92,32 @@ def type_name(value: Any) -> str:
     return "null" if value is None else type(value).__name__
 
 
+MAX_FORM_SHARES = 64  # far more forms than poet-tui knows: a longer map is not one it wrote
+
+
+def form_shares_map(value: Any, name: str) -> dict[str, float]:
+    """A corpus's `{form: share}`, largest first: shares finite in 0..1, each form one this poet-tui knows.
+
+    A form it does not know is left out (a newer poet-tui may know more), anything else wrong is refused."""
+    from poet_tui.forms.definitions import FORMS
+
+    shares = mapping(value, name)
+    if len(shares) > MAX_FORM_SHARES:
+        fail(f"{name} has {len(shares)} forms")
+    checked = {form: number(share, f"{name}.{form}", 0.0, 1.0) for form, share in shares.items()}
+    known = {form: share for form, share in checked.items() if form in FORMS}
+    return dict(sorted(known.items(), key=lambda item: -item[1]))
+
+
+def lenient_form_shares(value: Any, name: str) -> dict[str, float] | None:
+    """`form_shares_map`, or None for a damaged value: the figures are a display, never a reason to refuse the
+    event or the checkpoint that carries them."""
+    try:
+        return form_shares_map(value, name)
+    except Invalid:
+        return None
+
+
 def optional_fields(data: Mapping[str, Any], checks: Mapping[str, Any], where: str) -> None:
     """Check each field that is present with its checker (a callable taking value and name)."""
     for key, check in checks.items():
@@ -215,6 +241,12 @@ def check_checkpoint_metadata(data: Any) -> dict[str, Any]:
         },
         "",
     )
+    if "forms" in data:  # the corpus's share of poems in each form; a damaged map reads as absent
+        shares = lenient_form_shares(data["forms"], "forms")
+        if shares is None:
+            del data["forms"]
+        else:
+            data["forms"] = shares
     if "vocab_size" in data and data["vocab_size"] != data["model"]["vocab_size"]:
         fail("vocab_size disagrees with the model's")
     if "training" in data:  # what resuming needs; a checkpoint without it still loads for generating

@@ -11,7 +11,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
@@ -25,6 +25,7 @@ from poet_tui.data import require_one_batch
 from poet_tui.device import device_label, probe_batch_size, require_model_fits, resolve_device, use_bf16
 from poet_tui.errors import PoetError
 from poet_tui.events import EventLog
+from poet_tui.form_adherence import corpus_forms
 from poet_tui.options import DEFAULT_BUDGET_MINUTES
 from poet_tui.run_lock import RunLock
 from poet_tui.runs import Run, RunStore
@@ -48,13 +49,15 @@ def corpus_fingerprint(corpus: Corpus) -> str:
 
 @dataclass
 class PreparedData:
-    """The corpus as the model sees it: token streams and the character count bits/char divides by."""
+    """The corpus as the model sees it: token streams, the character count bits/char divides by, and the share
+    of the training poems in each known form (what form adherence is measured against)."""
 
     corpus: Corpus
     tokenizer: Tokenizer
     train_stream: torch.Tensor
     validation_stream: torch.Tensor
     validation_characters: int
+    forms: dict[str, float] = field(default_factory=dict)
 
 
 def prepare_data(config: RunConfig, corpus: Corpus, tokenizer: Tokenizer | None = None) -> PreparedData:
@@ -75,6 +78,7 @@ def prepare_data(config: RunConfig, corpus: Corpus, tokenizer: Tokenizer | None 
         train_stream=torch.tensor(encode_documents(tokenizer, split.train), dtype=torch.int32),
         validation_stream=torch.tensor(encode_documents(tokenizer, split.validation), dtype=torch.int32),
         validation_characters=count_characters(split.validation),
+        forms=corpus_forms([document.text for document in split.train]),
     )
 
 
@@ -223,6 +227,7 @@ def execute(
             tokens_per_epoch=trainer.batches.tokens_per_epoch,
             resumed_from_step=trainer.progress.step if resume_from is not None else None,
             run_dir=str(run.directory),
+            forms=data.forms,
         )
         if resume_from is None:
             # A step-0 checkpoint: a run killed before its first evaluation can still resume, and a NaN

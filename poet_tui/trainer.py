@@ -26,6 +26,8 @@ from poet_tui.data import RandomWindows, StatefulBatches, evaluation_threads
 from poet_tui.device import memory_snapshot, resolve_device, use_bf16
 from poet_tui.errors import PoetError
 from poet_tui.events import EventLog
+from poet_tui.form_adherence import form_adherence
+from poet_tui.forms import dominant_forms
 from poet_tui.model import RecurrentState, RNNLanguageModel
 from poet_tui.recovery import recover_from_out_of_memory, roll_back
 from poet_tui.runs import Run
@@ -93,6 +95,7 @@ class Trainer:
         inputs, targets, mask = evaluation_threads(data.validation_stream, EVALUATION_THREADS)
         self.validation = (inputs.to(self.device), targets.to(self.device), mask.to(self.device))
         self.validation_predicted = int(mask.sum())
+        self.dominant_forms = dominant_forms(data.forms)  # what form adherence is measured against; none: not at all
         self.progress = Progress()
         self.rnn_state: RecurrentState | None = None
         self.loss_sum = torch.zeros((), device=self.device)
@@ -257,6 +260,7 @@ class Trainer:
             "tokenizer": self.config.tokenizer.kind,
             "vocab_size": self.data.tokenizer.vocab_size,
             "run": self.run.id,
+            "forms": self.data.forms,
         }
         tensors = None
         if with_state:
@@ -306,6 +310,10 @@ class Trainer:
         if self.training.schedule == "plateau":
             progress.plateau.observe(improved)
         progress.last_evaluation_step = progress.step
+        adherence = form_adherence(
+            self.model, self.data.tokenizer, self.dominant_forms, self.config.seed, progress.step
+        )
+        quality = {} if adherence is None else {"form_adherence": round(adherence, 4)}
         self.events.emit(
             "eval",
             step=progress.step,
@@ -313,6 +321,7 @@ class Trainer:
             val_ppl=round(math.exp(min(validation_loss, 50.0)), 3),
             val_bpc=round(validation_bpc, 5),
             best=improved,
+            **quality,
         )
         if improved:
             self.checkpoint("best", "best", validation_loss, validation_bpc, with_state=False)

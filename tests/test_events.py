@@ -44,6 +44,7 @@ EXAMPLES: dict[str, Event] = {
         params=9000,
         config=tiny_config("poems").to_dict(),
         resumed_from_step=12,
+        forms={"quatrain": 0.25, "sonnet": 0.125},
     ),
     "step": StepEvent(
         step=120, epoch=0.4, tokens=614400, loss=1.83, lr=0.002, tokens_per_s=51234.0, elapsed_s=12.1, mem={"rss": 1}

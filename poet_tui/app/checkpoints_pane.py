@@ -262,6 +262,8 @@ class CheckpointsPane(ForwardWorkerFailures, Vertical):
             ("\nfile   ", "$text-muted"),
             location,
         ]
+        if progress.form_adherence is not None:
+            parts += [("\nform adherence ", "$text-muted"), progress.adherence_summary()]
         for notice in progress.notices[-MAX_NOTICES_SHOWN:]:
             parts += [("\n⚠ ", "$text-warning"), (f"{notice.title} · {notice.line()}", "$text-warning")]
         parts.append("\n\n")

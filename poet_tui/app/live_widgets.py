@@ -53,8 +53,12 @@ class LossPlot(PlotextPlot):
         if not self.dirty or not self.display:
             return
         self.dirty = False
-        plt = self.plt
-        plt.clear_data()
+        self.plt.clear_data()
+        self.draw(self.plt)
+        self.refresh()
+
+    def draw(self, plt: Any) -> None:
+        """The curves and marks on a cleared figure (a subclass adds its own series after these)."""
         if self.plot_title:
             plt.title(self.plot_title)
         plt.xlabel("step")
@@ -73,7 +77,6 @@ class LossPlot(PlotextPlot):
             heights = [nearest_loss(train, step) for step in self.marked]
             plt.scatter(self.marked, heights, label="recovered", marker="x", color="red")
         self.plotted = (len(train), len(validation))
-        self.refresh()
 
 
 def nearest_loss(points: list[tuple[int, float]], step: int) -> float:

@@ -18,7 +18,8 @@ from textual.message import Message
 from textual.widgets import Button, ProgressBar, Select, Static
 from textual.worker import get_current_worker
 
-from poet_tui.app.live_widgets import LossPlot, MemoryPanel
+from poet_tui.app.form_plot import LossAndFormPlot
+from poet_tui.app.live_widgets import MemoryPanel
 from poet_tui.app.messages import (
     CheckpointWritten,
     ForwardWorkerFailures,
@@ -26,12 +27,13 @@ from poet_tui.app.messages import (
     TrainingEnded,
     TrainingEvents,
 )
-from poet_tui.app.notice_toasts import NoticeToasts, notices_summary
+from poet_tui.app.notice_toasts import NoticeToasts
+from poet_tui.app.run_stats import stats_content
 from poet_tui.app.train_form import TrainForm
 from poet_tui.app.training_process import ChildTraining, FollowedRun, TrainingSource
 from poet_tui.errors import PoetError
 from poet_tui.event_types import CheckpointEvent, NoticeEvent, StartEvent, typed_events
-from poet_tui.formatting import format_float, human_count, human_duration
+from poet_tui.formatting import human_duration
 from poet_tui.run_progress import RunProgress
 from poet_tui.training_child import resume_flags
 
@@ -67,37 +69,6 @@ def scan_runs() -> list[tuple[str, str, int]]:
     return found
 
 
-IDLE_TEXT = (
-    "No run yet. Fill in the form and press ctrl+s to start one, "
-    "or pick an earlier run under the form to watch it or resume it (ctrl+r)."
-)
-
-
-def stats_content(progress: RunProgress, source: TrainingSource | None) -> Content:
-    if not progress.run and source is None and progress.status == "starting":
-        return Content.styled(IDLE_TEXT, "$text-muted")
-    status = progress.status
-    if source is not None and source.paused:
-        status = "paused"
-    elif source is not None and source.stop_requested and status == "training":
-        status = "stopping: saving a checkpoint…"
-    colour = {"failed": "$text-error", "done": "$text-success", "paused": "$text-warning"}.get(status, "$text-accent")
-    parts: list[str | tuple[str, str]] = [
-        (progress.run or "starting…", "bold"),
-        "\n",
-        (status if progress.done_reason in (None, status) else f"{status} ({progress.done_reason})", f"bold {colour}"),
-        f" · {progress.device or '—'} · {human_count(progress.params or None)} parameters",
-        f"\nstep {progress.step:,} · epoch {progress.epoch:.2f} · {human_count(progress.tokens_per_s)} tokens/s",
-        f"\nloss {format_float(progress.train_loss)} · val {format_float(progress.val_loss)}",
-        f" · {format_float(progress.val_bpc)} bits/char · best {format_float(progress.best_val_loss)}",
-    ]
-    if progress.notices:
-        parts.append(("\n" + notices_summary(progress.notices), "$text-warning"))
-    if progress.error:
-        parts.append((f"\n{progress.error}", "$text-error"))
-    return Content.assemble(*parts)
-
-
 class TrainPane(ForwardWorkerFailures, Horizontal):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "start", "Start", id="train.start"),
@@ -130,7 +101,7 @@ class TrainPane(ForwardWorkerFailures, Horizontal):
             with Horizontal(id="run-progress-row"):
                 yield ProgressBar(total=1.0, show_eta=False, show_percentage=False, id="run-progress")
                 yield Static(id="run-time")
-            yield LossPlot(id="train-plot", classes="panel")
+            yield LossAndFormPlot(id="train-plot", classes="panel")
             with Horizontal(id="train-bottom"):
                 yield MemoryPanel(id="memory", classes="panel")
                 with VerticalScroll(id="sample-scroll", classes="panel"):
@@ -388,7 +359,9 @@ class TrainPane(ForwardWorkerFailures, Horizontal):
         self.query_one(ProgressBar).update(progress=fraction)
         elapsed, eta = human_duration(progress.elapsed_s), human_duration(progress.eta_seconds())
         self.query_one("#run-time", Static).update(f"{fraction:.0%} · {elapsed} elapsed · ETA {eta}")
-        self.query_one(LossPlot).show(progress.train_points, progress.val_points, progress.recovery_steps)
+        plot = self.query_one(LossAndFormPlot)
+        plot.show(progress.train_points, progress.val_points, progress.recovery_steps)
+        plot.show_adherence(progress.adherence_points)
         self.query_one(MemoryPanel).set_run(progress.memory, progress.device)
         scroll = self.query_one("#sample-scroll")
         if progress.status != "failed":

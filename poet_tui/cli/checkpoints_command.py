@@ -110,6 +110,13 @@ def checkpoints_command(arguments: argparse.Namespace) -> int:
             add_summary_row(table, summary)
         console.print(table)
         print_evaluations(console, progress.evaluations[-10:])
+        if progress.form_adherence is not None:
+            console.print(
+                f"form adherence {progress.adherence_summary()}: the share of unconstrained samples in the "
+                "corpus's main forms",
+                markup=False,
+                highlight=False,
+            )
         print_notices(console, progress.notices)
         console.print(f"corpus {config.corpus}, tokenizer {config.tokenizer.kind}; `poet generate {run.id}`")
         return EXIT_OK

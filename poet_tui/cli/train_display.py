@@ -73,10 +73,12 @@ class TrainingDisplay:
         match typed:
             case StartEvent(run=run, device=device, params=params):
                 self.console.print(f"run {run} on {device}, {human_count(params)} parameters", highlight=False)
-            case EvalEvent(step=step, val_loss=val_loss, val_bpc=val_bpc, best=best):
+            case EvalEvent(step=step, val_loss=val_loss, val_bpc=val_bpc, best=best, form_adherence=adherence):
+                in_form = "" if adherence is None else f", {adherence:.0%} of samples in form"
                 self.console.print(
                     f"step {step}: train loss {format_float(self.progress.train_loss)}, "
-                    f"val loss {val_loss:.4f}, {format_float(val_bpc, 3)} bits/char" + (" (best)" if best else ""),
+                    f"val loss {val_loss:.4f}, {format_float(val_bpc, 3)} bits/char{in_form}"
+                    + (" (best)" if best else ""),
                     highlight=False,
                 )
             case DoneEvent(step=step, reason=reason):
@@ -101,6 +103,8 @@ class TrainingDisplay:
             "val loss",
             f"{format_float(progress.val_loss)}  ({format_float(progress.val_bpc)} bits/char)",
         )
+        if progress.forms:
+            table.add_row("forms", progress.forms_summary(), "adherence", progress.adherence_summary() or "—")
         table.add_row("elapsed", human_duration(progress.elapsed_s), "ETA", human_duration(progress.eta_seconds()))
         memory = progress.memory
         gpu = (
