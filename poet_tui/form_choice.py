@@ -13,8 +13,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from poet_tui.errors import PoetError
-from poet_tui.forms.definitions import FORM_NAMES, MAX_COUPLETS, Form, choose_form, parse_form
-from poet_tui.sampling_settings import is_finite
+from poet_tui.forms.definitions import FORM_NAMES, MAX_COUPLETS, Form, LineForm, choose_form, parse_form
+from poet_tui.sampling_settings import is_finite, shown
 
 MOSTLY = 0.5  # a corpus with at least this share of its poems in one form is "mostly" that form
 DEFAULT_COUPLETS = 2
@@ -34,9 +34,17 @@ class FormChoice:
     @classmethod
     def of(cls, name: str, acrostic: str = "", rhyme: bool = False, metre: bool = False) -> FormChoice:
         """The choice a user asked for by name, or one PoetError sentence (in the flags' words)."""
-        parsed = parse_form(name)
-        canonical = "free" if parsed is None else parsed.name
-        couplets = int(canonical.removeprefix("couplets:")) if canonical.startswith("couplets:") else DEFAULT_COUPLETS
+        try:
+            parsed = parse_form(name)
+        except ValueError:  # a count str.isdigit() takes but int() does not (², or thousands of digits)
+            wanted = f"a number of couplets between 1 and {MAX_COUPLETS}, e.g. couplets:4"
+            raise PoetError(f"{shown(name)} needs {wanted}.") from None
+        if parsed is None:
+            return cls().changed(acrostic=acrostic.strip(), rhyme=rhyme, metre=metre)
+        if isinstance(parsed, LineForm) and parsed.name.startswith("couplets:"):
+            couplets, canonical = parsed.lines // 2, f"couplets:{parsed.lines // 2}"  # couplets:٣ is couplets:3
+        else:
+            couplets, canonical = DEFAULT_COUPLETS, parsed.name
         return cls(canonical, couplets=couplets).changed(acrostic=acrostic.strip(), rhyme=rhyme, metre=metre)
 
     def form(self) -> Form | None:
@@ -93,7 +101,8 @@ def forced_note(steps: int) -> str:
 
 def parse_couplets(text: str) -> int:
     """N of couplets:N from what a user typed; a PoetError when it is not a whole number in range."""
-    if not text.strip().isdigit() or not 1 <= int(text) <= MAX_COUPLETS:
+    text = text.strip()
+    if not (text.isascii() and text.isdigit() and len(text) <= 3 and 1 <= int(text) <= MAX_COUPLETS):
         raise PoetError(f"couplets:N needs a whole number of couplets between 1 and {MAX_COUPLETS}.")
     return int(text)
 
@@ -121,7 +130,7 @@ def known_form(name: Any) -> bool:
         return False
     try:
         form = parse_form(name)
-    except PoetError:
+    except (PoetError, ValueError):  # ValueError: a count int() cannot read (see FormChoice.of)
         return False
     return form is not None and form.name == name
 

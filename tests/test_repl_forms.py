@@ -43,7 +43,7 @@ from tests.helpers import loaded_among, modules_loaded_by, poet
         ({"limerick": 0.9}, "free"),  # a form this version does not know
         ({"free": 0.9}, "free"),
         ({"Sonnet": 0.9}, "free"),  # names are written as `corpora show` writes them
-        ({"couplets:0": 0.9, "couplets:x": 0.8}, "free"),
+        ({"couplets:0": 0.9, "couplets:x": 0.8, "couplets:²": 0.9, "couplets:" + "9" * 5000: 0.9}, "free"),
         ({"limerick": 0.9, "sonnet": 0.6}, "sonnet"),  # a damaged entry is left out, the rest still count
     ],
 )
@@ -78,6 +78,11 @@ def test_switching_form_keeps_the_options_that_fit_and_says_why_the_others_went(
         choice.with_form("nope")
     with pytest.raises(PoetError, match="--metre counts a sonnet's syllables"):
         FormChoice.of("quatrain", metre=True)
+    # Counts that str.isdigit() takes and int() does not are refused like any other bad count.
+    for count in ("²", "9" * 5000):
+        with pytest.raises(PoetError, match="needs a number of couplets between 1 and 500"):
+            FormChoice.of(f"couplets:{count}")
+    assert FormChoice.of("couplets:٣").name == "couplets:3"
 
 
 def test_cycling_visits_every_form_and_comes_back_to_free() -> None:

@@ -7,7 +7,7 @@ form (ctrl+f, or the F6 row) is fixed per completion: it is handed to the worker
 from __future__ import annotations
 
 import time
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -28,6 +28,9 @@ from poet_tui.errors import PoetError
 from poet_tui.form_choice import FormChoice, default_form_name, default_note
 from poet_tui.formatting import format_float, human_count
 from poet_tui.sampling_settings import SamplingSettings
+
+if TYPE_CHECKING:
+    from poet_tui.forms import Form
 
 BATCH_SECONDS = 1 / 30  # the generating thread posts what it has about 30 times a second
 TEMPERATURE_STEP = 0.05
@@ -234,7 +237,7 @@ class ReplPane(ForwardWorkerFailures, Vertical):
         self.generate(exchange.exchange_id, prompt, form)
 
     @work(thread=True, exclusive=True, group="generate", exit_on_error=False)
-    def generate(self, exchange_id: int, prompt: str, form: Any) -> None:
+    def generate(self, exchange_id: int, prompt: str, form: Form | None) -> None:
         """Stream into the exchange; a PoetError (a form the model cannot write, a prompt that breaks it) ends
         the completion with its sentence rather than failing the worker."""
         from poet_tui.sample import CompletionStats, stream_completion
