@@ -150,7 +150,7 @@ def test_poet_generate_n_poems_as_json_lines_each_checked_against_the_form(train
     [
         (["-n", "0"], "-n must be between 1 and 1000."),
         (["-i", "--json"], "-i is a prompt-by-prompt REPL"),
-        (["-i", "--form", "quatrain"], "-i is a prompt-by-prompt REPL"),
+        (["-i", "-n", "2"], "-i is a prompt-by-prompt REPL"),
     ],
 )
 def test_poet_generate_refuses_what_it_cannot_do(trained_run: Run, flags: list[str], message: str) -> None:

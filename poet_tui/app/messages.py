@@ -89,14 +89,25 @@ class TokensGenerated(Message):
 
 
 class CompletionFinished(Message):
-    """A completion ended: how many tokens, how fast, and why."""
+    """A completion ended: how many tokens, how fast, and why; how many steps its form forced; and the sentence
+    of a PoetError that ended it (a form the model cannot write, a prompt that breaks it), if one did."""
 
-    def __init__(self, exchange_id: int, tokens: int, tokens_per_second: float, reason: str) -> None:
+    def __init__(
+        self,
+        exchange_id: int,
+        tokens: int,
+        tokens_per_second: float,
+        reason: str,
+        forced_steps: int = 0,
+        error: str | None = None,
+    ) -> None:
         super().__init__()
         self.exchange_id = exchange_id
         self.tokens = tokens
         self.tokens_per_second = tokens_per_second
         self.reason = reason
+        self.forced_steps = forced_steps
+        self.error = error
 
 
 class ModelLoaded(Message):

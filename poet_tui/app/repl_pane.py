@@ -1,12 +1,13 @@
 """F5 REPL: type a prompt, the loaded model completes it token by token into the transcript.
 
 Sampling settings live in one `SamplingSettings` object that the generating thread re-reads before every
-token, so a key pressed mid-stream (temperature, length, top-k, top-p, seed, poem) steers the rest of it."""
+token, so a key pressed mid-stream (temperature, length, top-k, top-p, seed, poem) steers the rest of it. The
+form (ctrl+f, or the F6 row) is fixed per completion: it is handed to the worker when the completion starts."""
 
 from __future__ import annotations
 
 import time
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -18,13 +19,18 @@ from textual.widgets import Input, Static
 from textual.worker import get_current_worker
 
 from poet_tui.app import torch_threads
+from poet_tui.app.form_picker import FormPicker, app_sentence
 from poet_tui.app.messages import CompletionFinished, ForwardWorkerFailures, ModelLoaded, TokensGenerated
 from poet_tui.app.modals import ModelPicker
 from poet_tui.app.sampling_form import SamplingForm, describe
 from poet_tui.app.transcript import Exchange, Transcript
 from poet_tui.errors import PoetError
+from poet_tui.form_choice import FormChoice, default_form_name, default_note
 from poet_tui.formatting import format_float, human_count
 from poet_tui.sampling_settings import SamplingSettings
+
+if TYPE_CHECKING:
+    from poet_tui.forms import Form
 
 BATCH_SECONDS = 1 / 30  # the generating thread posts what it has about 30 times a second
 TEMPERATURE_STEP = 0.05
@@ -86,7 +92,10 @@ class ReplPane(ForwardWorkerFailures, Vertical):
         ),
         Binding("alt+down", "length(-1)", "Length −16 tokens", show=False, id="repl.length_down"),
         Binding("ctrl+t", "toggle_poem", "Poem stop", tooltip="Stop at the end of a poem: on/off", id="repl.poem"),
-        Binding("f6", "toggle_settings", "Settings", tooltip="Show/hide top-k, top-p, seed…", id="repl.settings"),
+        Binding(
+            "ctrl+f", "next_form", "Form", tooltip="Next form: free, wulv, qilv, … couplets:N, free", id="repl.form"
+        ),
+        Binding("f6", "toggle_settings", "Settings", tooltip="Show/hide top-k, top-p, seed, form…", id="repl.settings"),
         Binding("ctrl+o", "open_model", "Open model", id="repl.open"),
         Binding("ctrl+l", "clear", "Clear", id="repl.clear"),
     ]
@@ -94,6 +103,7 @@ class ReplPane(ForwardWorkerFailures, Vertical):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.settings = SamplingSettings()
+        self.form_choice = FormChoice()
         self.loaded: Any = None
         self.exchanges: dict[int, Exchange] = {}
         self.next_exchange = 0
@@ -106,12 +116,14 @@ class ReplPane(ForwardWorkerFailures, Vertical):
         yield Transcript(id="transcript", classes="panel")
         yield Static(id="repl-status")
         yield SamplingForm(id="repl-settings")
+        yield FormPicker(id="repl-form")
         yield PromptInput(id="prompt")
 
     def on_mount(self) -> None:
         self.query_one(Transcript).add_note(WELCOME, welcome=True)
         self.query_one(Transcript).border_title = "Transcript"
         self.query_one("#repl-settings").display = False
+        self.query_one("#repl-form").display = False
         self.show_model()
         self.settings_changed()
 
@@ -144,6 +156,10 @@ class ReplPane(ForwardWorkerFailures, Vertical):
             transcript = self.query_one(Transcript)
             transcript.query(".welcome").remove()
             transcript.add_note(f"Loaded {self.loaded.label}. Type a prompt and press Enter (empty: a new poem).")
+            self.set_form(FormChoice.of(default_form_name(self.loaded.metadata)))
+            note = default_note(self.loaded.metadata)
+            if note is not None:
+                transcript.add_note(f"{note[:1].upper()}{note[1:]}, so poems start in that form; ctrl+f changes it.")
         self.show_model()
 
     def show_model(self) -> None:
@@ -206,6 +222,7 @@ class ReplPane(ForwardWorkerFailures, Vertical):
 
         try:
             prompt_token_ids(self.loaded.tokenizer, prompt)
+            form = self.form_choice.form()
         except PoetError as error:
             self.notify(str(error), title="Prompt refused", severity="error")
             return
@@ -217,18 +234,20 @@ class ReplPane(ForwardWorkerFailures, Vertical):
         transcript.add_exchange(exchange)
         self.streaming = exchange.exchange_id
         self.refresh_status()
-        self.generate(exchange.exchange_id, prompt)
+        self.generate(exchange.exchange_id, prompt, form)
 
     @work(thread=True, exclusive=True, group="generate", exit_on_error=False)
-    def generate(self, exchange_id: int, prompt: str) -> None:
+    def generate(self, exchange_id: int, prompt: str, form: Form | None) -> None:
+        """Stream into the exchange; a PoetError (a form the model cannot write, a prompt that breaks it) ends
+        the completion with its sentence rather than failing the worker."""
         from poet_tui.sample import CompletionStats, stream_completion
 
         worker = get_current_worker()
         stats = CompletionStats()
-        stream = stream_completion(self.loaded.model, self.loaded.tokenizer, prompt, self.settings, stats)
+        stream = stream_completion(self.loaded.model, self.loaded.tokenizer, prompt, self.settings, stats, form)
         pending: list[str] = []
         last_post = time.perf_counter()
-        reason = "stopped"
+        reason, refusal = "stopped", None
         try:
             for piece in stream:
                 pending.append(piece)
@@ -239,12 +258,19 @@ class ReplPane(ForwardWorkerFailures, Vertical):
                 if worker.is_cancelled:
                     break
             else:
-                reason = "end of poem" if stats.stopped_at_end_of_poem else "length reached"
+                ended = "end of poem" if stats.stopped_at_end_of_poem else "length reached"
+                reason = "form complete" if form is not None else ended
+        except PoetError as error:
+            refusal = str(error)
         finally:
             stream.close()
             if pending:
                 self.post_message(TokensGenerated(exchange_id, "".join(pending)))
-            self.post_message(CompletionFinished(exchange_id, stats.tokens, stats.tokens_per_second, reason))
+            self.post_message(
+                CompletionFinished(
+                    exchange_id, stats.tokens, stats.tokens_per_second, reason, stats.forced_steps, refusal
+                )
+            )
 
     def on_tokens_generated(self, message: TokensGenerated) -> None:
         exchange = self.exchanges.get(message.exchange_id)
@@ -256,14 +282,20 @@ class ReplPane(ForwardWorkerFailures, Vertical):
 
     def on_completion_finished(self, message: CompletionFinished) -> None:
         exchange = self.exchanges.get(message.exchange_id)
-        if exchange is not None:
+        if message.error is not None:
+            self.notify(message.error, title="Not written", severity="error", timeout=8)
+        if exchange is not None and message.error is not None and not exchange.completion:
+            del self.exchanges[message.exchange_id]  # refused before a word: as if it had not been asked
+            exchange.remove()
+        elif exchange is not None:
             transcript = self.query_one(Transcript)
             was_at_end = transcript.at_end
-            exchange.finish(message.tokens, message.tokens_per_second, message.reason)
+            exchange.finish(message.tokens, message.tokens_per_second, message.reason, message.forced_steps)
             transcript.follow(was_at_end)
         if self.streaming == message.exchange_id:
             self.streaming = None
-            self.last_speed = message.tokens_per_second
+            if message.error is None:
+                self.last_speed = message.tokens_per_second
         self.refresh_status()
 
     def action_stop(self) -> None:
@@ -288,9 +320,28 @@ class ReplPane(ForwardWorkerFailures, Vertical):
         self.settings.stop_at_end_of_poem = not self.settings.stop_at_end_of_poem
         self.settings_changed()
 
+    def action_next_form(self) -> None:
+        """The next form; options that do not fit it are turned off, and a toast says why."""
+        choice, dropped = self.form_choice.with_form(self.form_choice.next_name())
+        self.set_form(choice)
+        for note in dropped:
+            self.notify(app_sentence(PoetError(note)), title="Form", timeout=6)
+
+    def set_form(self, choice: FormChoice) -> None:
+        self.form_choice = choice
+        self.query_one(FormPicker).show(choice)
+        self.refresh_status()
+
+    def on_form_picker_changed(self, message: FormPicker.Changed) -> None:
+        self.form_choice = message.choice
+        for note in message.dropped:
+            self.notify(note, title="Form", timeout=6)
+        self.refresh_status()
+
     def action_toggle_settings(self) -> None:
         panel = self.query_one("#repl-settings")
         panel.display = not panel.display
+        self.query_one("#repl-form").display = panel.display
         if panel.display:
             self.query_one("#setting-top_k", Input).focus()
         else:
@@ -310,4 +361,7 @@ class ReplPane(ForwardWorkerFailures, Vertical):
             state = (f"last {self.last_speed:,.0f} tokens/s", "$text-muted")
         else:
             state = ("idle", "$text-muted")
-        self.query_one("#repl-status", Static).update(Content.assemble(describe(self.settings), " · ", state))
+        free = self.form_choice.form() is None
+        form = "form free · " if free else f"form {self.form_choice.describe()}, ends when complete · "
+        sampling = describe(self.settings, length=free)
+        self.query_one("#repl-status", Static).update(Content.assemble(form, sampling, " · ", state))

@@ -19,8 +19,12 @@ FIELDS = (("temperature", "temp"), ("max_tokens", "length"), ("top_k", "top-k"),
 FORM_NAMES = {**dict(FIELDS), "stop_at_end_of_poem": "stop at end of poem"}
 
 
-def describe(settings: SamplingSettings) -> str:
+def describe(settings: SamplingSettings, length: bool = True) -> str:
+    """The status line's settings; `length=False` (a poem in a form) leaves out the length and the poem stop,
+    which a form's own end replaces."""
     shown = settings.shown
+    if not length:
+        return f"temp {shown('temperature')} · top-k {shown('top_k')} · top-p {shown('top_p')} · seed {shown('seed')}"
     return (
         f"temp {shown('temperature')} · length {shown('max_tokens')} · top-k {shown('top_k')} · "
         f"top-p {shown('top_p')} · seed {shown('seed')} · poem stop {shown('stop_at_end_of_poem')}"

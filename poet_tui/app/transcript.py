@@ -12,6 +12,8 @@ from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.widgets import Static
 
+from poet_tui.form_choice import forced_note
+
 NEW_POEM = "(a new poem)"
 SEGMENT_CHARS = 2000
 
@@ -57,9 +59,11 @@ class Exchange(Vertical):
         else:
             segment.update(self.render_segment(self.segment_text))
 
-    def finish(self, tokens: int, tokens_per_second: float, reason: str) -> None:
+    def finish(self, tokens: int, tokens_per_second: float, reason: str, forced_steps: int = 0) -> None:
         self.finished = True
         self.footer = f"{tokens:,} tokens · {tokens_per_second:,.0f} tokens/s · {reason}"
+        if forced_steps:
+            self.footer += f" · {forced_note(forced_steps)}"
         self.query_one(".exchange-footer", Static).update(Content.styled(self.footer, "$text-muted"))
 
 

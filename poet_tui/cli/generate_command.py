@@ -10,9 +10,11 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any, TextIO
 
 from poet_tui.cli.main import EXIT_OK
+from poet_tui.cli.repl_forms import FORM_COMMANDS, ReplForm, apply_form_command
 from poet_tui.errors import PoetError
 
 if TYPE_CHECKING:
+    from poet_tui.form_choice import FormChoice
     from poet_tui.forms import Form
     from poet_tui.generation import LoadedModel
     from poet_tui.sample import CompletionStats, SamplingSettings
@@ -40,6 +42,8 @@ REPL_NAMES = {
 }
 REPL_HELP = """Type a prompt and press Enter; an empty line starts a new poem.
 Commands: :temp X  :len N  :topk N  :topp X  :seed N|off  :poem on|off  :settings  :help  :quit
+Forms: :form NAME|free (free, wulv, qilv, wujue, qijue, sonnet, haiku, quatrain, couplets:N)  :acrostic TEXT|off
+       :rhyme on|off  :metre on|off; a poem in a form ends when the form is complete
 Ctrl-C stops a completion; Ctrl-D quits."""
 
 
@@ -82,16 +86,15 @@ def generate_command(arguments: argparse.Namespace) -> int:
     if arguments.prompt is not None and not arguments.prompt.strip():
         raise PoetError("--prompt is empty; give some text to continue, or leave --prompt out to start a new poem.")
     settings = settings_from_arguments(arguments)
-    from poet_tui.forms import parse_form
-
-    form = parse_form(arguments.form)
+    choice = choice_from_arguments(arguments)
+    form = choice.form()
     if not 1 <= arguments.poems <= MAX_POEMS:
         raise PoetError(f"-n must be between 1 and {MAX_POEMS}.")
-    if arguments.interactive and (form is not None or arguments.poems > 1 or arguments.json):
-        raise PoetError("-i is a prompt-by-prompt REPL: it takes neither --form, -n nor --json (yet); leave them out.")
+    if arguments.interactive and (arguments.poems > 1 or arguments.json):
+        raise PoetError("-i is a prompt-by-prompt REPL: it takes neither -n nor --json; leave them out.")
     loaded = load_for_generation(arguments.model, arguments.device)
     if arguments.interactive:
-        return repl(loaded, settings)
+        return repl(loaded, settings, choice if form_asked(arguments) else None)
     prompt = arguments.prompt or ""
     prompt_token_ids(loaded.tokenizer, prompt)  # refuse unknown symbols before printing anything
     if form is not None:  # refuse a model or a prompt that cannot take the form before printing anything
@@ -112,6 +115,18 @@ def generate_command(arguments: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return EXIT_OK
+
+
+def choice_from_arguments(arguments: argparse.Namespace) -> FormChoice:
+    """--form with --acrostic, --rhyme and --metre, refused in one sentence when they cannot go together."""
+    from poet_tui.form_choice import FormChoice
+
+    return FormChoice.of(arguments.form or "free", arguments.acrostic, arguments.rhyme, arguments.metre)
+
+
+def form_asked(arguments: argparse.Namespace) -> bool:
+    """Whether the command line chose the form; if not, the REPL starts in the one its model's corpus suggests."""
+    return arguments.form is not None or bool(arguments.acrostic.strip()) or arguments.rhyme or arguments.metre
 
 
 def poem_seed(seed: int | None, index: int) -> int | None:
@@ -150,17 +165,20 @@ def write_poems(
         print(json.dumps(record, ensure_ascii=False), flush=True)
 
 
-def apply_repl_command(line: str, settings: SamplingSettings) -> str:
-    """Change a setting from a `:name value` line and return what to tell the user.
+def apply_repl_command(line: str, settings: SamplingSettings, form: ReplForm | None = None) -> str:
+    """Change a setting (or the form) from a `:name value` line and return what to tell the user.
 
     A value that does not parse or validate raises PoetError naming the REPL's command, and leaves every setting
     as it was, so one typo never breaks the completions after it."""
     name, _, value = line[1:].strip().partition(" ")
     value = value.strip()
+    form = form if form is not None else ReplForm()
     if name in ("help", "h", "?"):
         return REPL_HELP
     if name == "settings":
-        return describe_settings(settings)
+        return describe_settings(settings, form)
+    if name in FORM_COMMANDS:
+        return apply_form_command(name, value, form)
     key = REPL_COMMANDS.get(name)
     if key is None:
         raise PoetError(f"unknown command ':{name}'; :help lists them.")
@@ -170,7 +188,7 @@ def apply_repl_command(line: str, settings: SamplingSettings) -> str:
     if found is not None:
         raise PoetError(f"{found[1].removesuffix('.')}; it stays {current}.")
     setattr(settings, key, getattr(candidate, key))
-    return describe_settings(settings)
+    return describe_settings(settings, form)
 
 
 def parse_repl_value(key: str, text: str, current: str) -> Any:
@@ -196,18 +214,26 @@ def parse_repl_value(key: str, text: str, current: str) -> Any:
     return text.lower() == "on"
 
 
-def describe_settings(settings: SamplingSettings) -> str:
+def describe_settings(settings: SamplingSettings, form: ReplForm | None = None) -> str:
     shown = settings.shown
-    return (
+    text = (
         f"temperature {shown('temperature')} · length {shown('max_tokens')} · top-k {shown('top_k')} · "
         f"top-p {shown('top_p')} · seed {shown('seed')} · stop at end of poem {shown('stop_at_end_of_poem')}"
     )
+    return text + (f" · {form.describe()}" if form is not None else "")
 
 
-def repl(loaded: LoadedModel, settings: SamplingSettings) -> int:
+def repl(loaded: LoadedModel, settings: SamplingSettings, choice: FormChoice | None = None) -> int:
+    """Prompt by prompt; without a form from the command line, the form most of the model's corpus is in."""
+    from poet_tui.form_choice import FormChoice, default_form_name, default_note, forced_note
+
     with contextlib.suppress(ImportError):
         import readline  # noqa: F401 - gives input() history and line editing
-    print(f"poet REPL · {loaded.label} · {describe_settings(settings)}")
+    form = ReplForm(choice if choice is not None else FormChoice.of(default_form_name(loaded.metadata)))
+    print(f"poet REPL · {loaded.label} · {describe_settings(settings, form)}")
+    note = default_note(loaded.metadata) if choice is None else None
+    if note is not None:
+        print(f"{note[:1].upper()}{note[1:]}, so poems start in that form; :form free writes free verse.")
     print(REPL_HELP)
     while True:
         try:
@@ -222,14 +248,15 @@ def repl(loaded: LoadedModel, settings: SamplingSettings) -> int:
             return EXIT_OK
         if line.startswith(":"):
             try:
-                print(apply_repl_command(line, settings))
+                print(apply_repl_command(line, settings, form))
             except PoetError as error:
                 print(error)
             continue
         try:
             sys.stdout.write(line)
-            stats = stream_to(sys.stdout, loaded, line, settings)
-            print(f"\n[{stats.tokens} tokens, {stats.tokens_per_second:.0f} tokens/s]")
+            stats = stream_to(sys.stdout, loaded, line, settings, form.choice.form())
+            forced = f", {forced_note(stats.forced_steps)}" if stats.forced_steps else ""
+            print(f"\n[{stats.tokens} tokens, {stats.tokens_per_second:.0f} tokens/s{forced}]")
         except KeyboardInterrupt:
             print("\n[stopped]")
         except PoetError as error:

@@ -72,10 +72,19 @@ def build_parser() -> ArgumentParser:
     )
     generate.add_argument(
         "--form",
-        default="free",
-        help="keep the poem in a form: wulv, qilv, wujue, qijue (char models of regulated verse), sonnet, quatrain, "
-        "couplets:N (lines); the poem ends when the form is complete (default: free)",
+        help="keep the poem in a form: wulv, qilv, wujue, qijue (char models of regulated verse), sonnet, haiku, "
+        "quatrain, couplets:N (lines); the poem ends when the form is complete (default: free; with -i, the form "
+        "most of the model's corpus is in)",
     )
+    generate.add_argument(
+        "--acrostic",
+        default="",
+        help="start each line (or verse) with these letters or characters, e.g. LOVE or 春夏秋冬",
+    )
+    generate.add_argument(
+        "--rhyme", action="store_true", help="rhyme the lines (sonnet, quatrain, couplets:N, acrostics)"
+    )
+    generate.add_argument("--metre", action="store_true", help="9 to 11 syllables a line (with --form sonnet)")
     add_sampling_arguments(generate)
 
     corpora = commands.add_parser("corpora", help="list, inspect and register corpora")
