@@ -56,6 +56,7 @@ class MaskBook:
             if text and token_id != end_id:
                 self.trie.add("".join(classes.character_class(character) for character in text), token_id)
         self.masks: dict[tuple[object, ...], torch.Tensor] = {}
+        self.tensors: dict[tuple[int, ...], torch.Tensor] = {}
         self.limit = max(64, MASK_CACHE_BYTES // (4 * max(self.vocab_size, 1)))
 
     def allowed_ids(self, state: FormState) -> list[int]:
@@ -67,8 +68,11 @@ class MaskBook:
         while stack:
             node, at = stack.pop()
             for character, child in node.children.items():
+                if not child.children and at.letter_surely_fits(character):
+                    allowed.extend(child.ends)  # a one-letter token deep inside a line: no trial needed
+                    continue
                 trial = at.copy()
-                if trial.accept(character):
+                if trial.try_accept(character):
                     allowed.extend(child.ends)
                     if child.children:
                         stack.append((child, trial))
@@ -84,11 +88,18 @@ class MaskBook:
                     f"this model's vocabulary has no token that continues the form {self.form.name} here; "
                     "try another form or a model trained on text in it."
                 )
-            values = torch.full((self.vocab_size,), float("-inf"))
-            values[allowed] = 0.0
+            # many states allow the same tokens (every letter but one, say): one tensor for each such set
+            chosen = tuple(allowed)
+            cached = self.tensors.get(chosen)
+            if cached is None:
+                values = torch.full((self.vocab_size,), float("-inf"))
+                values[allowed] = 0.0
+                cached = self.tensors[chosen] = values.to(self.device)
             if len(self.masks) >= self.limit:
                 self.masks.clear()
-            cached = self.masks[key] = values.to(self.device)
+            if len(self.tensors) >= self.limit:
+                self.tensors.clear()
+            self.masks[key] = cached
         return cached
 
 

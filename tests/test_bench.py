@@ -52,7 +52,7 @@ def test_bench_quick_json_reports_every_case() -> None:
     names = [case["case"] for case in cases]
     assert names == [
         "char-quality", "sample-char", "batch-probe", "wlm-baseline", "wlm-throughput",
-        "wlm-quality-char", "wlm-quality-spm",
+        "wlm-quality-char", "wlm-quality-spm", "sample-form",
     ]  # fmt: skip
     for case in cases:
         assert set(case) >= COMMON_KEYS, case["case"]

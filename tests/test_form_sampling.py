@@ -170,3 +170,32 @@ def test_200_poems_from_a_trained_tiny_model_keep_the_form(
     form = choose_form(name)
     assert form is not None
     sample_poems(trained_model(tokenizer, seed=3), tokenizer, form, 200)
+
+
+def test_a_model_that_leaves_the_form_no_chance_is_forced_and_the_form_still_holds(
+    char_tokenizer: Tokenizer,
+) -> None:
+    """A model certain of one token (a line break) gives every other allowed token almost nothing: those steps
+    take the allowed token with the highest logit, are counted, and the poem is still a wujue."""
+    model = random_model(char_tokenizer, seed=1)
+    with torch.no_grad():
+        model.decoder.bias[char_tokenizer.encode("\n")[0]] += 1000.0
+    form = choose_form("wujue")
+    assert form is not None
+    stats = CompletionStats()
+    poem = "".join(stream_completion(model, char_tokenizer, "", SamplingSettings(seed=1), stats, form))
+    check_poem(poem, form)
+    assert 0 < stats.forced_steps <= stats.tokens
+    assert stats.forced_steps >= len(poem.replace("\n", ""))  # every step but the line breaks was forced
+
+
+def test_a_model_whose_logits_are_not_numbers_still_writes_the_form(char_tokenizer: Tokenizer) -> None:
+    model = random_model(char_tokenizer, seed=2)
+    with torch.no_grad():
+        model.decoder.bias.fill_(float("nan"))
+    form = choose_form("haiku")
+    assert form is not None
+    stats = CompletionStats()
+    poem = "".join(stream_completion(model, char_tokenizer, "", SamplingSettings(seed=3), stats, form))
+    check_poem(poem, form)
+    assert stats.forced_steps == stats.tokens  # no draw could be trusted: every step was the form's

@@ -18,7 +18,6 @@ from poet_tui.forms import (
     LineForm,
     describe_shares,
     form_shares,
-    is_cjk_character,
     parse_form,
     satisfies,
 )
@@ -39,20 +38,6 @@ def untrained_model(seed: int) -> tuple[RNNLanguageModel, CharTokenizer]:
     with torch.no_grad():  # sharpen the random logits, so the model has strong (wrong) preferences to overrule
         model.decoder.weight.mul_(40.0)
     return model.eval(), tokenizer
-
-
-FORM_CASES = [*FORMS.values(), LineForm("couplets:3", 6)]
-
-
-@pytest.mark.parametrize("form", FORM_CASES, ids=lambda form: form.name)
-def test_every_constrained_poem_from_an_untrained_model_is_in_the_form(form: Form) -> None:
-    model, tokenizer = untrained_model(seed=7)
-    for sample in range(200):
-        settings = SamplingSettings(temperature=1.0, seed=sample, max_tokens=5, stop_at_end_of_poem=False)
-        poem = complete(model, tokenizer, "", settings, form)
-        assert satisfies(poem, form), (form.name, sample, poem)
-        if not isinstance(form, LineForm):
-            assert all(is_cjk_character(c) or c in "，。\n" for c in poem)
 
 
 @pytest.mark.parametrize("form", [FORMS["wujue"], FORMS["quatrain"]], ids=lambda form: form.name)
@@ -139,6 +124,7 @@ def test_poet_generate_n_poems_as_json_lines_each_checked_against_the_form(train
     assert [record["seed"] for record in records] == [9, 10, 11]
     for record in records:
         assert record["form"] == "couplets:2" and record["in_form"] is True
+        assert isinstance(record["forced_steps"], int) and 0 <= record["forced_steps"] <= record["tokens"]
         assert satisfies(record["text"], FORMS["quatrain"])  # two couplets are four lines
     plain = poet("generate", trained_run.id, "--form", "quatrain", "-n", "2", "--seed", "9")
     poems = plain.stdout.removesuffix("\n").split("\n\n")

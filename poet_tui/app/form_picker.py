@@ -34,7 +34,7 @@ class FormPicker(Horizontal):
     """Edits a `FormChoice` and posts each accepted one (`Changed`); the REPL pane holds it and streams with it."""
 
     DEFAULT_CSS = """
-    FormPicker #form-error {
+    FormPicker #form-picker-error {
         dock: right;
         width: auto;
         padding: 0 1;
@@ -73,7 +73,7 @@ class FormPicker(Horizontal):
         yield Input(compact=True, placeholder="off", tooltip="Each line starts with a letter of it", id="form-acrostic")
         yield Checkbox("rhyme", compact=True, id="form-rhyme")
         yield Checkbox("metre", compact=True, id="form-metre")
-        yield Static(id="form-error")
+        yield Static(id="form-picker-error")
 
     def on_mount(self) -> None:
         self.show(self.choice)
@@ -100,11 +100,11 @@ class FormPicker(Horizontal):
     @property
     def error(self) -> str | None:
         """The refusal on show, if any (tests read it)."""
-        label = self.query_one("#form-error", Static)
+        label = self.query_one("#form-picker-error", Static)
         return str(label.content) if label.display else None
 
     def show_error(self, message: str | None) -> None:
-        label = self.query_one("#form-error", Static)
+        label = self.query_one("#form-picker-error", Static)
         label.update(message or "")
         label.display = message is not None
 

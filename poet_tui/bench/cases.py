@@ -6,6 +6,7 @@
 - wlm-baseline: pytorch/examples word_language_model itself, on this device (the yardstick of target 2).
 - wlm-throughput: our engine at word_language_model's model size and tokens (target 2, speed).
 - wlm-quality-char / wlm-quality-spm: our tokenizers at word_language_model's wall clock (target 2, quality).
+- sample-form: the cost of a form per token, against free sampling with the same model (issue #11).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 
 import torch
 
+from poet_tui.bench.form_case import sample_form
 from poet_tui.bench.harness import (
     MemoryMeter,
     WindowedEvaluationTrainer,
@@ -328,6 +330,7 @@ CASES: dict[str, Callable[[BenchContext, MemoryMeter], dict[str, Any]]] = {
     "wlm-throughput": wlm_throughput,
     "wlm-quality-char": wlm_quality("char"),
     "wlm-quality-spm": wlm_quality("spm"),
+    "sample-form": sample_form,
 }
 CASE_NAMES = tuple(CASES)
 

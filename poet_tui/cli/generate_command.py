@@ -160,6 +160,7 @@ def write_poems(
             "tokens": stats.tokens,
             "form": None if form is None else form.name,
             "in_form": None if form is None else satisfies(text, form),
+            "forced_steps": None if form is None else stats.forced_steps,
             "model": loaded.label,
         }
         print(json.dumps(record, ensure_ascii=False), flush=True)

@@ -103,8 +103,8 @@ def parse_form(text: str) -> Form | None:
         return FORMS[name]
     if name.startswith("couplets:"):
         count = name.removeprefix("couplets:")
-        if count.isdigit() and 1 <= int(count) <= MAX_COUPLETS:
-            return LineForm(name, 2 * int(count))
+        if count.isascii() and count.isdigit() and len(count) <= 3 and 1 <= int(count) <= MAX_COUPLETS:
+            return LineForm(f"couplets:{int(count)}", 2 * int(count))
         raise PoetError(f"'{text}' needs a number of couplets between 1 and {MAX_COUPLETS}, e.g. couplets:4.")
     raise PoetError(f"there is no form named '{text}'; choose one of {', '.join(FORM_NAMES)}.")
 

@@ -111,6 +111,36 @@ class FormState:
             return accept_regulated(self.regulated, self.form, character)
         return self.accept_in_line(character)
 
+    def try_accept(self, character: str) -> bool:
+        """accept() for a throwaway copy: on False the state is left half-changed (cheaper: no restore)."""
+        if self.regulated is not None:
+            assert isinstance(self.form, RegulatedForm)
+            return accept_regulated(self.regulated, self.form, character)
+        return self.accept_in_line(character, restore=False)
+
+    def letter_surely_fits(self, letter: str) -> bool:
+        """A quick sufficient test for a lower-case letter inside a line with syllables or rhyme: True means
+        accept(letter) would take it (the `a`-padding ending still fits after it); False means ask accept()."""
+        state, form = self.lined, self.form
+        if state is None or not (self.counts or self.rhymes) or not isinstance(form, LineForm):
+            return False
+        if not is_word_character(letter):
+            return False
+        if state.line >= form.lines or state.line_length == 0 or state.line_length >= MAX_ENGLISH_LINE - 1:
+            return False
+        low, high = self.syllable_range(state.line)
+        partner = self.rhyme_partner(state.line)
+        partner_syllables = syllables(partner) if (partner and self.counts) else 0
+        counted = state.counted + (syllables(state.word + letter) if self.counts else 0)
+        if counted + partner_syllables > high:
+            return False
+        padding = max(low - counted - partner_syllables, 0)
+        if not partner and padding == 0:
+            return True  # the line could end right after this word
+        pieces = padding + (1 if partner else 0)
+        needed = padding * len(PADDING_WORD) + len(partner) + (pieces - 1) + 1
+        return needed <= MAX_ENGLISH_LINE - state.line_length - 1
+
     def complete(self) -> bool:
         """The poem may end here (and, for every form but free text, nothing else may come)."""
         if self.regulated is not None:
@@ -134,7 +164,7 @@ class FormState:
 
     # --- English forms -----------------------------------------------------------------------------------------
 
-    def accept_in_line(self, character: str) -> bool:
+    def accept_in_line(self, character: str, restore: bool = True) -> bool:
         state, form = self.lined, self.form
         assert state is not None and isinstance(form, LineForm)
         if state.line >= form.lines:
@@ -142,7 +172,7 @@ class FormState:
         if character == NEWLINE:
             if state.line == form.lines - 1 or not self.line_can_end(state):
                 return False  # the last line ends with the poem, not with a line break
-            before = LineState(**vars(state))
+            before = LineState(**vars(state)) if restore else state
             self.finish_line(state)
             if not self.rest_finishable(state):
                 self.lined = before
@@ -153,7 +183,7 @@ class FormState:
         wanted = form.acrostic[state.line] if form.acrostic and state.line_length == 0 else None
         if wanted is not None and not starts_line_with(character, wanted):
             return False
-        before = LineState(**vars(state))
+        before = LineState(**vars(state)) if restore else state
         self.write(state, character)
         if (self.counts or self.rhymes) and not self.finishable(state):
             self.lined = before

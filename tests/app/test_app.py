@@ -22,6 +22,7 @@ from poet_tui.app.live_widgets import LossPlot
 from poet_tui.app.repl_pane import ReplPane
 from poet_tui.app.train_pane import TrainPane
 from poet_tui.app.training_process import ChildTraining, process_alive
+from poet_tui.forms import FORMS, satisfies
 from tests.helpers.pilot import TINY_RUN, RecordingApp, fill, run_app, text_of, wait_until
 
 from .conftest import FIXED_RUN
@@ -57,8 +58,13 @@ def test_corpus_to_training_to_checkpoint_to_repl(poet_home: Path) -> None:
         await pilot.press(*"The ", "enter")
         await wait_until(pilot, lambda: repl.exchanges and repl.exchanges[0].finished)
         assert repl.exchanges[0].prompt == "The "
-        # Temperature and length by keys: the status line follows.
+        # The sonnets are almost all sonnets, so the REPL starts in that form; ctrl+f cycles on to free verse.
         status = app.query_one("#repl-status")
+        assert "form sonnet" in text_of(status)
+        assert satisfies(repl.exchanges[0].prompt + repl.exchanges[0].completion, FORMS["sonnet"])
+        await pilot.press("ctrl+f", "ctrl+f", "ctrl+f", "ctrl+f")
+        assert "form free" in text_of(status) and "length 200" in text_of(status)
+        # Temperature and length by keys: the status line follows.
         await pilot.press("ctrl+up", "ctrl+up")
         assert "temp 0.90" in text_of(status)
         await pilot.press("ctrl+down")
