@@ -159,3 +159,25 @@ def test_poet_corpora_show_reports_the_forms_of_tang300() -> None:
     assert result.returncode == 0, result.stderr
     line = next(line for line in result.stdout.splitlines() if line.startswith("poems in a form"))
     assert "wulv" in line and "wujue" in line and "quatrain" not in line
+
+
+def test_poet_generate_takes_acrostic_rhyme_and_metre_and_refuses_what_cannot_be(trained_run: Run) -> None:
+    result = poet(
+        "generate", trained_run.id, "--form", "quatrain", "--acrostic", "LOVE", "--rhyme", "-n", "3", "--json",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    from poet_tui.forms import choose_form
+
+    form = choose_form("quatrain", "LOVE", rhyme=True)
+    assert form is not None
+    for record in map(json.loads, result.stdout.splitlines()):
+        assert record["in_form"] is True and satisfies(record["text"], form)
+        assert [line[0].upper() for line in record["text"].split("\n")] == list("LOVE")
+    for flags, message in [
+        (["--form", "quatrain", "--metre"], "--metre counts a sonnet's syllables"),
+        (["--form", "haiku", "--rhyme"], "--rhyme works with the English forms"),
+        (["--form", "sonnet", "--acrostic", "LOVE"], "a sonnet has 14 lines, so its acrostic needs 14 letters"),
+        (["--acrostic", "春夏"], "a Chinese acrostic without --form needs 4 or 8 characters"),
+    ]:
+        refused = poet("generate", trained_run.id, *flags)
+        assert refused.returncode == 2 and message in refused.stderr and "Traceback" not in refused.stderr, flags
