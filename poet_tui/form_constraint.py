@@ -55,6 +55,8 @@ class MaskBook:
         for token_id, text in enumerate(texts):
             if text and token_id != end_id:
                 self.trie.add("".join(classes.character_class(character) for character in text), token_id)
+        starts = [bool(text) and token_id != end_id and text[0] == "\n" for token_id, text in enumerate(texts)]
+        self.starts_line = torch.tensor(starts, device=device)
         self.masks: dict[tuple[object, ...], torch.Tensor] = {}
         self.tensors: dict[tuple[int, ...], torch.Tensor] = {}
         self.limit = max(64, MASK_CACHE_BYTES // (4 * max(self.vocab_size, 1)))
@@ -151,11 +153,28 @@ class FormConstraint:
             scaled = scaled / temperature
         total, allowed = torch.logsumexp(torch.stack((scaled, scaled + mask)), 1).tolist()
         share = allowed - total
-        if math.isfinite(share) and share >= math.log(FORCED_BELOW) and float(mask[token_id]) == 0.0:
+        if not (math.isfinite(share) and share >= math.log(FORCED_BELOW) and float(mask[token_id]) == 0.0):
+            self.forced += 1
+            safe = torch.nan_to_num(logits.view(-1).float(), nan=-1e30, posinf=1e30, neginf=-1e30) + mask
+            return int(torch.argmax(safe))
+        if self.state.choosing_layout():
+            return self.follow_layout(token_id, scaled, mask)
+        return token_id
+
+    def follow_layout(self, token_id: int, scaled: torch.Tensor, mask: torch.Tensor) -> int:
+        """The layout the model prefers, by all its probability for a line break against all of it for the
+        next verse (not by the one ideograph an acrostic allows, which could make a line break look likelier
+        than the corpus's layout): the drawn token if it agrees, else the likeliest allowed token that does."""
+        starts_line = self.book.starts_line
+        line_break = torch.logsumexp(scaled.masked_fill(~starts_line, float("-inf")), 0)
+        go_on = torch.logsumexp(scaled.masked_fill(starts_line, float("-inf")), 0)
+        wants_line = bool(line_break > go_on)
+        if bool(starts_line[token_id]) == wants_line:
             return token_id
-        self.forced += 1
-        safe = torch.nan_to_num(logits.view(-1).float(), nan=-1e30, posinf=1e30, neginf=-1e30) + mask
-        return int(torch.argmax(safe))
+        agreeing = mask.masked_fill(starts_line if not wants_line else ~starts_line, float("-inf"))
+        if not bool(torch.isfinite(agreeing).any()):
+            return token_id  # the vocabulary cannot write the preferred layout here
+        return int(torch.argmax(scaled + agreeing))
 
     def advance(self, token_id: int) -> None:
         if token_id == self.end_id:

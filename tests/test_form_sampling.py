@@ -7,6 +7,7 @@ that the poem ends exactly when the form is complete, and that sampling always e
 
 from __future__ import annotations
 
+import math
 import re
 
 import pytest
@@ -199,3 +200,32 @@ def test_a_model_whose_logits_are_not_numbers_still_writes_the_form(char_tokeniz
     poem = "".join(stream_completion(model, char_tokenizer, "", SamplingSettings(seed=3), stats, form))
     check_poem(poem, form)
     assert stats.forced_steps == stats.tokens  # no draw could be trusted: every step was the form's
+
+
+def constant_model(tokenizer: Tokenizer, biases: dict[str, float]) -> RNNLanguageModel:
+    """A model whose logits are the same at every step: 0 for every token but the ones given."""
+    model = random_model(tokenizer, seed=0)
+    with torch.no_grad():
+        model.decoder.weight.zero_()
+        model.decoder.bias.zero_()
+        for text, bias in biases.items():
+            model.decoder.bias[tokenizer.encode(text)[0]] = bias
+    return model
+
+
+@pytest.mark.parametrize(("line_break_share", "lines"), [(0.2, 2), (0.8, 4)])
+def test_the_layout_follows_the_models_preference_not_the_one_character_an_acrostic_allows(
+    char_tokenizer: Tokenizer, line_break_share: float, lines: int
+) -> None:
+    """After the first ，a wujue goes on with the next verse (one couplet a line) or breaks the line (one verse a
+    line). With the acrostic 春花夜月 the only ideograph allowed there is 花, which this model almost never
+    writes; the choice must still weigh a line break against every ideograph, as the corpus taught the model."""
+    ideographs = sum(1 for text in char_tokenizer.token_texts() if text and cjk(text))
+    line_break = math.log(ideographs * line_break_share / (1 - line_break_share))
+    model = constant_model(char_tokenizer, {"\n": line_break, "花": -12.0})
+    form = choose_form("wujue", "春花夜月")
+    assert form is not None
+    for seed in range(5):
+        poem = "".join(stream_completion(model, char_tokenizer, "", SamplingSettings(seed=seed), None, form))
+        check_poem(poem, form)
+        assert poem.count("\n") == lines - 1, poem

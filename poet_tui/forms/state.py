@@ -141,6 +141,15 @@ class FormState:
         needed = padding * len(PADDING_WORD) + len(partner) + (pieces - 1) + 1
         return needed <= MAX_ENGLISH_LINE - state.line_length - 1
 
+    def choosing_layout(self) -> bool:
+        """Right after the first ，of a regulated poem: a line break here writes one verse per line, an ideograph
+        one couplet per line, and the rest of the poem keeps what is chosen."""
+        state = self.regulated
+        if state is None or state.layout or state.verse % 2:
+            return False
+        assert isinstance(self.form, RegulatedForm)
+        return state.within == self.form.characters + 1
+
     def complete(self) -> bool:
         """The poem may end here (and, for every form but free text, nothing else may come)."""
         if self.regulated is not None:
