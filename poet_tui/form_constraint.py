@@ -55,7 +55,7 @@ class MaskBook:
         for token_id, text in enumerate(texts):
             if text and token_id != end_id:
                 self.trie.add("".join(classes.character_class(character) for character in text), token_id)
-        starts = [bool(text) and token_id != end_id and text[0] == "\n" for token_id, text in enumerate(texts)]
+        starts = [token_id != end_id and text is not None and text[:1] == "\n" for token_id, text in enumerate(texts)]
         self.starts_line = torch.tensor(starts, device=device)
         self.masks: dict[tuple[object, ...], torch.Tensor] = {}
         self.tensors: dict[tuple[int, ...], torch.Tensor] = {}

@@ -20,7 +20,7 @@ from poet_tui.forms import is_cjk_character as cjk
 from poet_tui.forms.pronunciation import rhyme_key, syllables
 from poet_tui.model import RNNLanguageModel
 from poet_tui.sample import CompletionStats, SamplingSettings, stream_completion
-from poet_tui.tokenizers import CharTokenizer, SentencePieceTokenizer, Tokenizer
+from poet_tui.tokenizers import CharTokenizer, SentencePieceTokenizer, Tokenizer, WordTokenizer
 
 CHINESE = "床前明月光，疑是地上霜。\n举头望明月，低头思故乡。\n春眠不觉晓，处处闻啼鸟。\n夜来风雨声，花落知多少。"
 ENGLISH = (
@@ -229,3 +229,11 @@ def test_the_layout_follows_the_models_preference_not_the_one_character_an_acros
         poem = "".join(stream_completion(model, char_tokenizer, "", SamplingSettings(seed=seed), None, form))
         check_poem(poem, form)
         assert poem.count("\n") == lines - 1, poem
+
+
+@pytest.mark.parametrize("name", ["quatrain", "sonnet", "couplets:2"])
+def test_a_word_model_keeps_forms_by_line_count(name: str) -> None:
+    tokenizer = WordTokenizer.build([Document(ENGLISH * 2)], min_count=1)
+    form = choose_form(name)
+    assert form is not None
+    sample_poems(random_model(tokenizer, seed=5), tokenizer, form, 50)

@@ -159,6 +159,8 @@ def test_poet_corpora_show_reports_the_forms_of_tang300() -> None:
     assert result.returncode == 0, result.stderr
     line = next(line for line in result.stdout.splitlines() if line.startswith("poems in a form"))
     assert "wulv" in line and "wujue" in line and "quatrain" not in line
+    dominant = next(line for line in result.stdout.splitlines() if line.startswith("dominant forms"))
+    assert all(name in dominant for name in ("wulv", "qijue", "qilv", "wujue")) and "sonnet" not in dominant
 
 
 def test_poet_generate_takes_acrostic_rhyme_and_metre_and_refuses_what_cannot_be(trained_run: Run) -> None:

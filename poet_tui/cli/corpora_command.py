@@ -70,9 +70,17 @@ def corpora_command(arguments: argparse.Namespace) -> int:
         table.add_row("lines", f"{stats.lines:,}")
         table.add_row("distinct characters", f"{stats.distinct_characters:,}")
         table.add_row("language (guess)", stats.language)
-        from poet_tui.forms import describe_shares, form_shares
+        from poet_tui.forms import DOMINANT_SHARE, describe_shares, dominant_forms, form_shares
 
-        table.add_row("poems in a form", describe_shares(form_shares([doc.text for doc in corpus.documents])))
+        shares = form_shares([doc.text for doc in corpus.documents])
+        table.add_row("poems in a form", describe_shares(shares))
+        dominant = dominant_forms(shares)
+        table.add_row(
+            "dominant forms",
+            ", ".join(dominant) + f" (each ≥ {DOMINANT_SHARE:.0%} of the poems; training reports adherence to them)"
+            if dominant
+            else f"none (no form holds {DOMINANT_SHARE:.0%} of the poems)",
+        )
         table.add_row("size on disk", human_bytes(stats.size_bytes))
         if entry is not None and entry.extra.get("licence"):
             table.add_row("licence", Text(str(entry.extra["licence"])))

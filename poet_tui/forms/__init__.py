@@ -27,8 +27,9 @@ from poet_tui.forms.definitions import (
 from poet_tui.forms.state import PADDING_WORD, FormState
 
 __all__ = [
-    "COMMA", "FORMS", "FORM_NAMES", "FULL_STOP", "MAX_ENGLISH_LINE", "NEWLINE", "Form", "FormState", "LineForm",
-    "RegulatedForm", "choose_form", "could_be", "describe_shares", "form_shares", "is_cjk_character",
+    "COMMA", "DOMINANT_SHARE", "FORMS", "FORM_NAMES", "FULL_STOP", "MAX_ENGLISH_LINE", "NEWLINE", "Form", "FormState",
+    "LineForm", "RegulatedForm", "choose_form", "could_be", "describe_shares", "dominant_forms", "form_shares",
+    "is_cjk_character",
     "parse_form", "require_characters", "satisfies",
 ]  # fmt: skip
 
