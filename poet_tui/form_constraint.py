@@ -136,6 +136,7 @@ class FormConstraint:
         self.end_id = tokenizer.end_of_document_id
         self.book = mask_book(form, tokenizer, texts, device)
         self.current: torch.Tensor | None = None
+        self.lazy = False
         self.finished = False
         self.forced = 0
 
@@ -144,19 +145,48 @@ class FormConstraint:
         self.current = self.book.mask(self.state)
         return self.current
 
-    def settle(self, token_id: int, logits: torch.Tensor, temperature: float) -> int:
-        """The drawn token, or, when the model left the allowed tokens almost no probability, the allowed token
-        with the highest logit (a forced step, counted)."""
-        mask = self.current if self.current is not None else self.mask()
+    def prepare(self, top_k: int, top_p: float) -> torch.Tensor | None:
+        """The mask to set before the next draw, or None: draw from every token and check after (`settle`).
+
+        With the Gumbel-max draw, the token that wins among all tokens, when the form allows it, is the very
+        token that would win among the allowed ones with the same noise; only when it breaks the form is the
+        mask needed, and the allowed winner is then read from the same perturbed scores. So most steps never
+        build a mask, and the poem is drawn from exactly the masked distribution. Top-k and top-p must rank
+        the allowed tokens only, so with them the mask is set first."""
+        self.lazy = top_k == 0 and top_p >= 1.0
+        self.current = None
+        return None if self.lazy else self.mask()
+
+    def allows(self, token_id: int) -> bool:
+        """Whether the token keeps the poem finishable in its form (what its mask entry would say)."""
+        if token_id == self.end_id:
+            return self.state.complete()
+        text = self.texts[token_id] if 0 <= token_id < len(self.texts) else None
+        if not text or self.state.must_end():
+            return False
+        trial = self.state.copy()
+        return all(trial.try_accept(character) for character in text)
+
+    def settle(self, token_id: int, logits: torch.Tensor, perturbed: torch.Tensor, temperature: float) -> int:
+        """The token this step writes: the drawn one when the form allows it, else the allowed winner of the same
+        draw (`perturbed`: the scores with their Gumbel noise), or, when the model left the allowed tokens
+        almost no probability (or its logits are not numbers), the allowed token with the highest logit: a
+        forced step, counted."""
         scaled = logits.view(-1).float()
         if temperature > 0:
             scaled = scaled / temperature
+        if self.lazy and self.allows(token_id) and math.isfinite(float(scaled[token_id])):  # NaN draws are no draw
+            return self.follow_layout(token_id, scaled, self.mask()) if self.state.choosing_layout() else token_id
+        mask = self.current if self.current is not None else self.mask()
         total, allowed = torch.logsumexp(torch.stack((scaled, scaled + mask)), 1).tolist()
         share = allowed - total
-        if not (math.isfinite(share) and share >= math.log(FORCED_BELOW) and float(mask[token_id]) == 0.0):
+        drawn_allowed = float(mask[token_id]) == 0.0
+        if not (math.isfinite(share) and share >= math.log(FORCED_BELOW)):
             self.forced += 1
             safe = torch.nan_to_num(logits.view(-1).float(), nan=-1e30, posinf=1e30, neginf=-1e30) + mask
             return int(torch.argmax(safe))
+        if not drawn_allowed:  # the lazy draw broke the form: the allowed winner of the same noise
+            token_id = int(torch.argmax(torch.nan_to_num(perturbed.view(-1).float(), nan=-1e30) + mask))
         if self.state.choosing_layout():
             return self.follow_layout(token_id, scaled, mask)
         return token_id

@@ -56,6 +56,7 @@ class EagerStepper:
         device = chooser.noise.device
         self.token = torch.zeros((1, 1), dtype=torch.long, device=device)
         self.last_logits = torch.zeros(model.config.vocab_size, device=device)
+        self.perturbed = chooser.scores
         # One token is too little work to split across cores: on the CPU, OpenMP's fork/join costs more than it
         # saves, and on a busy machine a descheduled helper thread stalls every op (2 CPU cores here: 0.16 to
         # 1.4 ms/token with 2 threads, 0.11 ms/token with 1). The count is restored before each token is handed
@@ -83,6 +84,7 @@ class EagerStepper:
 class Stepper(Protocol):
     name: str
     last_logits: torch.Tensor  # the logits the last token was chosen from
+    perturbed: torch.Tensor  # and its scores with the draw's noise (Gumbel-max: the winner is their argmax)
 
     def next_token(self, token_id: int, settings: SamplingSettings) -> int: ...
 
@@ -126,7 +128,7 @@ def stream_completion(
 
         constraint = FormConstraint(form, tokenizer, device)
         constraint.follow_prompt(prompt)
-        chooser.set_mask(constraint.mask())
+        chooser.set_mask(constraint.prepare(settings.top_k, settings.top_p))
     decoder = tokenizer.stream_decoder()
     end_of_document = tokenizer.end_of_document_id
     was_training = model.training
@@ -136,7 +138,7 @@ def stream_completion(
             logits, state = model(torch.tensor([prompt_ids], device=device))
             token_id = chooser.choose(logits[0, -1], settings)
             if constraint is not None:
-                token_id = constraint.settle(token_id, logits[0, -1], settings.temperature)
+                token_id = constraint.settle(token_id, logits[0, -1], chooser.scores, settings.temperature)
         stepper: Stepper | None = None
         while True:
             stats.tokens += 1
@@ -162,11 +164,11 @@ def stream_completion(
                 stepper = make_stepper(model, state, chooser, graphs=not was_training)
                 stats.stepper = stepper.name
             if constraint is not None:
-                stepper.set_mask(constraint.mask())
+                stepper.set_mask(constraint.prepare(settings.top_k, settings.top_p))
             token_id = stepper.next_token(token_id, settings)
             if constraint is not None:
                 with torch.inference_mode():
-                    token_id = constraint.settle(token_id, stepper.last_logits, settings.temperature)
+                    token_id = constraint.settle(token_id, stepper.last_logits, stepper.perturbed, settings.temperature)
                 stats.forced_steps = constraint.forced
     finally:
         stats.finished = time.perf_counter()

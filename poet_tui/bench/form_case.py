@@ -1,7 +1,7 @@
 """sample-form: what a form costs per token, as a ratio against the same model sampling freely in the same run.
 
-The model is sample-char's (random-init char LSTM, 2 × 256 on CPU), over the bench text's characters for the
-English forms and over tang300's for the Chinese ones. Free and constrained sampling alternate, repeat by
+The model is sample-char's (random-init LSTM, 2 × 256 on CPU), over the bench text's characters for the English
+forms, over tang300's for the Chinese ones, and over SentencePiece pieces of the bench text for the `(spm)` ones. Free and constrained sampling alternate, repeat by
 repeat, so a machine that slows down mid-run slows both; the figure is the median constrained ms/token over
 the median free ms/token. A random model writes random words, so nearly every syllable or rhyme state is new
 to the mask cache: the worst case for those forms (a trained model's real words hit the cache far more)."""
@@ -20,12 +20,13 @@ from poet_tui.corpus_registry import find_corpus
 from poet_tui.forms import Form, choose_form
 from poet_tui.model import RNNLanguageModel
 from poet_tui.sample import CompletionStats, SamplingSettings, stream_completion
-from poet_tui.tokenizers import CharTokenizer, Tokenizer
+from poet_tui.tokenizers import SPM_MIN_VOCAB, CharTokenizer, SentencePieceTokenizer, Tokenizer
 
 if TYPE_CHECKING:
     from poet_tui.bench.cases import BenchContext
     from poet_tui.bench.harness import MemoryMeter
 
+SPM_TEXT_LIMIT = 400_000  # characters SentencePiece learns its pieces from: seconds, not a minute
 FORM_TARGET_RATIO = 2.0  # issue #11: a form costs at most twice the unconstrained time per token
 
 # (label, form name, acrostic, rhyme, metre, script)
@@ -37,6 +38,9 @@ FORM_CASES = [
     ("haiku", "haiku", "", False, False, "english"),
     ("sonnet --rhyme --metre", "sonnet", "", True, True, "english"),
     ("quatrain --acrostic LOVE", "quatrain", "LOVE", False, False, "english"),
+    ("sonnet (spm)", "sonnet", "", False, False, "pieces"),
+    ("haiku (spm)", "haiku", "", False, False, "pieces"),
+    ("sonnet --rhyme --metre (spm)", "sonnet", "", True, True, "pieces"),
 ]
 
 
@@ -59,13 +63,17 @@ class Sampler:
 
 
 def sampler_for(script: str, context: BenchContext) -> Sampler:
+    """Chinese: tang300's characters; English: the bench text's; pieces: SentencePiece on the bench text."""
     if script == "chinese":
         entry = find_corpus("tang300")
         assert entry is not None, "the bundled tang300 corpus is missing"
         documents = entry.load().documents
     else:
-        documents = [Document(context.text.text)]
-    tokenizer = CharTokenizer.build(documents)
+        documents = [Document(context.text.text[:SPM_TEXT_LIMIT] if script == "pieces" else context.text.text)]
+    tokenizer: Tokenizer = CharTokenizer.build(documents)
+    if script == "pieces":
+        vocab_size = max(context.profile.spm_vocab_size, len(set(documents[0].text)) + SPM_MIN_VOCAB)
+        tokenizer = SentencePieceTokenizer.train(documents, vocab_size=vocab_size)
     torch.manual_seed(0)
     config = ModelConfig(vocab_size=tokenizer.vocab_size, **context.profile.sample_model)
     return Sampler(RNNLanguageModel(config).to(context.device).eval(), tokenizer)
@@ -73,7 +81,7 @@ def sampler_for(script: str, context: BenchContext) -> Sampler:
 
 def sample_form(context: BenchContext, meter: MemoryMeter) -> dict[str, Any]:
     profile = context.profile
-    samplers = {script: sampler_for(script, context) for script in ("english", "chinese")}
+    samplers = {script: sampler_for(script, context) for script in ("english", "chinese", "pieces")}
     free = SamplingSettings(temperature=0.8, max_tokens=profile.sample_tokens // 4, seed=1, stop_at_end_of_poem=False)
     constrained = SamplingSettings(temperature=0.8, seed=1)
     poems = 2 if profile.name == "quick" else 6

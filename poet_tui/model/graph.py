@@ -71,7 +71,8 @@ class GraphStepper:
     def __init__(self, step: StaticStep, graph: torch.cuda.CUDAGraph | None) -> None:
         self.step = step
         self.graph = graph
-        self.last_logits = step.logits  # the captured buffer: valid after each replay
+        self.last_logits = step.logits  # the captured buffers: valid after each replay
+        self.perturbed = step.chooser.scores
 
     def replay(self) -> None:
         if self.graph is None:  # the same buffers without a graph: how the logic is tested on a CPU
