@@ -1,10 +1,11 @@
 """sample-form: what a form costs per token, as a ratio against the same model sampling freely in the same run.
 
 The model is sample-char's (random-init LSTM, 2 × 256 on CPU), over the bench text's characters for the English
-forms, over tang300's for the Chinese ones, and over SentencePiece pieces of the bench text for the `(spm)` ones. Free and constrained sampling alternate, repeat by
-repeat, so a machine that slows down mid-run slows both; the figure is the median constrained ms/token over
-the median free ms/token. A random model writes random words, so nearly every syllable or rhyme state is new
-to the mask cache: the worst case for those forms (a trained model's real words hit the cache far more)."""
+forms, over tang300's for the Chinese ones, and over SentencePiece pieces of the bench text for the `(spm)` ones.
+Free and constrained sampling alternate, repeat by repeat, so a machine that slows down mid-run slows both; the
+figure is the median constrained ms/token over the median free ms/token. A random model writes random words, so
+nearly every syllable or rhyme state is new to the mask cache: the worst case for those forms (a trained model's
+real words hit the cache far more)."""
 
 from __future__ import annotations
 
