@@ -33,17 +33,6 @@ def app_sentence(error: PoetError, stays: str | None = None) -> str:
 class FormPicker(Horizontal):
     """Edits a `FormChoice` and posts each accepted one (`Changed`); the REPL pane holds it and streams with it."""
 
-    DEFAULT_CSS = """
-    FormPicker #form-picker-error {
-        dock: right;
-        width: auto;
-        padding: 0 1;
-        color: $text-error;
-        background: $error 15%;
-        display: none;
-    }
-    """
-
     class Changed(Message):
         """A new form choice; `dropped` says, one sentence each, which options it turned off and why."""
 
@@ -73,7 +62,7 @@ class FormPicker(Horizontal):
         yield Input(compact=True, placeholder="off", tooltip="Each line starts with a letter of it", id="form-acrostic")
         yield Checkbox("rhyme", compact=True, id="form-rhyme")
         yield Checkbox("metre", compact=True, id="form-metre")
-        yield Static(id="form-picker-error")
+        yield Static(id="form-picker-error", classes="row-error")
 
     def on_mount(self) -> None:
         self.show(self.choice)

@@ -59,17 +59,6 @@ class SamplingForm(Horizontal):
     A typed value is checked on a copy first and only then stored, so the settings never hold an invalid value,
     not even for one token; the refusal shows at the right of the row until the value is fixed or left."""
 
-    DEFAULT_CSS = """
-    SamplingForm #setting-error {
-        dock: right;
-        width: auto;
-        padding: 0 1;
-        color: $text-error;
-        background: $error 15%;
-        display: none;
-    }
-    """
-
     class Changed(Message):
         """A setting was typed; the REPL refreshes its status line."""
 
@@ -84,7 +73,7 @@ class SamplingForm(Horizontal):
             kind: Literal["integer", "number"] = "integer" if key in ("max_tokens", "top_k", "seed") else "number"
             yield Input(compact=True, type=kind, placeholder="random" if key == "seed" else "", id=f"setting-{key}")
         yield Checkbox("stop at end of poem", compact=True, id="setting-poem")
-        yield Static(id="setting-error")
+        yield Static(id="setting-error", classes="row-error")
 
     def show(self, settings: SamplingSettings) -> None:
         """Show these settings (changed by keys, or a new object), without echoing the form's own events."""
