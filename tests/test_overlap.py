@@ -21,6 +21,7 @@ from poet_tui.overlap import (
     highlight_regions,
     measure,
     novelty,
+    training_texts,
     whole_documents,
 )
 from poet_tui.overlap.index import Source
@@ -166,6 +167,36 @@ def test_highlight_regions_never_overlap_and_keep_their_source() -> None:
         (10, 14, second),
         (20, 22, first),
     ]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    documents=st.lists(
+        st.builds(Document, st.text("ab\n", min_size=1, max_size=40).filter(str.strip), st.sampled_from(["", "T"])),
+        min_size=1,
+        max_size=12,
+    ),
+    seed=st.integers(0, 5),
+)
+def test_training_texts_are_exactly_the_split_a_run_trains_on(documents: list[Document], seed: int) -> None:
+    """Each piece sits in its document where it says, and together they are the training split's text."""
+    from poet_tui.corpus import split_documents
+    from poet_tui.errors import PoetError
+
+    try:
+        split = split_documents(documents, 0.1, seed)
+    except PoetError:
+        return  # too small to split: a run could not have trained on it
+    texts = training_texts(documents, 0.1, seed)
+    for piece in texts:
+        document = documents[piece.number]
+        assert document.text[piece.offset : piece.offset + len(piece.text)] == piece.text
+        assert piece.first_line == document.text.count("\n", 0, piece.offset) + 1
+        assert piece.title == document.title
+    if split.by_documents:
+        assert [piece.text for piece in texts] == [document.text for document in split.train]
+    else:
+        assert "\n\n\n".join(piece.text for piece in texts) == split.train[0].text
 
 
 def test_a_source_in_a_cut_document_counts_lines_of_the_whole_document() -> None:

@@ -2,7 +2,7 @@
 
 Torch-free and Textual-free: the command line, the app and training all use it the same way.
 
-    index = OverlapIndex.build(whole_documents(documents))
+    index = load_or_build_for_run(run)          # or load_or_build_for_corpus(corpus), OverlapIndex.build(texts)
     matcher = index.matcher()
     for piece in stream:                         # as a completion streams
         matcher.feed(piece)                      # one Match per character: length, start, source
@@ -12,6 +12,7 @@ Torch-free and Textual-free: the command line, the app and training all use it t
 or, for a finished text, `measure(index, text, min_length)`.
 """
 
+from poet_tui.overlap.cache import indexes_dir, load_or_build
 from poet_tui.overlap.index import IndexedText, OverlapIndex, Source, whole_documents
 from poet_tui.overlap.matcher import Match, Matcher
 from poet_tui.overlap.spans import (
@@ -23,6 +24,12 @@ from poet_tui.overlap.spans import (
     highlight_regions,
     measure,
     novelty,
+)
+from poet_tui.overlap.training_text import (
+    load_or_build_for_corpus,
+    load_or_build_for_run,
+    run_training_texts,
+    training_texts,
 )
 
 __all__ = [
@@ -37,7 +44,13 @@ __all__ = [
     "Span",
     "copied_spans",
     "highlight_regions",
+    "indexes_dir",
+    "load_or_build",
+    "load_or_build_for_corpus",
+    "load_or_build_for_run",
     "measure",
     "novelty",
+    "run_training_texts",
+    "training_texts",
     "whole_documents",
 ]
