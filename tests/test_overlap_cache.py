@@ -168,16 +168,23 @@ def test_only_the_most_recently_used_indexes_are_kept(monkeypatch: pytest.Monkey
     assert folders[0].name in kept and folders[2].name in kept and folders[1].name not in kept
 
 
-def test_a_run_is_indexed_over_its_training_split_and_refused_once_its_corpus_changes(trained_run: Run) -> None:
+def test_a_run_is_indexed_over_its_training_split_and_refused_once_its_corpus_changes(
+    trained_run: Run, tmp_path: Path
+) -> None:
+    from poet_tui.config import save_run_config
     from poet_tui.overlap import run_training_texts
 
+    config = trained_run.config()  # the session's corpus is shared: this test changes a copy of its own
+    corpus = tmp_path / "tiny-poems.txt"
+    corpus.write_bytes(Path(config.corpus).read_bytes())
+    config.corpus = str(corpus)
+    save_run_config(config, trained_run.config_path)
     texts = run_training_texts(trained_run)
-    config = trained_run.config()
     assert 0 < len(texts) < 40  # the tiny corpus's 40 poems, less the validation ones
     index = load_or_build_for_run(trained_run)
     line = texts[0].text.split("\n")[0]
     (match,) = index.matcher().feed(line)[-1:]
     assert match.length == len(line) and match.source is not None
-    Path(config.corpus).write_text("A different corpus now.\n\n\n" * 20, encoding="utf-8")
+    corpus.write_text("A different corpus now.\n\n\n" * 20, encoding="utf-8")
     with pytest.raises(PoetError, match="has changed since run"):
         load_or_build_for_run(trained_run)
