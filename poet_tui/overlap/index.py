@@ -106,6 +106,8 @@ class OverlapIndex:
 
     @classmethod
     def build(cls, texts: Sequence[IndexedText]) -> OverlapIndex:
+        """About a second per 10 MB of text (benchmarks/RESULTS.md): an interface builds it in a worker, and
+        usually through cache.load_or_build, which reads it back instead when it can."""
         return cls(build_arrays(texts), [text.title for text in texts], [text.author for text in texts])
 
     @property
