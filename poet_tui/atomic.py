@@ -5,18 +5,25 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write to a temp file in the same directory, fsync it, rename it over `path`, fsync the directory."""
+    atomic_write_with(path, lambda temp_file: temp_file.write(data))
+
+
+def atomic_write_with(path: Path, write: Callable[[BinaryIO], object]) -> None:
+    """Like atomic_write_bytes, with `write` filling the temp file: big arrays go to disk without a copy."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         os.fchmod(handle, 0o644)  # mkstemp makes 0600; a run's files should read like any other file
         with os.fdopen(handle, "wb") as temp_file:
-            temp_file.write(data)
+            write(temp_file)
             temp_file.flush()
             os.fsync(temp_file.fileno())
         os.replace(temp_name, path)

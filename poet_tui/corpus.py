@@ -8,6 +8,7 @@ bounds is corpus_reading.py; the formats are corpus_formats.py.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import random
 from collections.abc import Iterable
@@ -33,7 +34,16 @@ from poet_tui.corpus_reading import (
 from poet_tui.errors import PoetError
 from poet_tui.safe_files import describe_os_error
 
-__all__ = ["MAX_CORPUS_BYTES", "Corpus", "Document", "Split", "load_documents", "read_text_file", "split_documents"]
+__all__ = [
+    "MAX_CORPUS_BYTES",
+    "Corpus",
+    "Document",
+    "Split",
+    "corpus_fingerprint",
+    "load_documents",
+    "read_text_file",
+    "split_documents",
+]
 
 CORPUS_SUFFIXES = (".txt", ".json", ".jsonl")
 # Below this many documents a document-level split is meaningless; split the text by characters instead.
@@ -72,6 +82,16 @@ class Corpus:
             language=guess_language(self.documents),
             size_bytes=self.size_bytes,
         )
+
+
+def corpus_fingerprint(corpus: Corpus) -> str:
+    """sha256 of the documents' text: a run records it, so a resume (or an index of what the run trained on)
+    can tell that the corpus has changed since. Torch-free, so the overlap index can ask too."""
+    digest = hashlib.sha256()
+    for document in corpus.documents:
+        digest.update(document.text.encode("utf-8"))
+        digest.update(b"\x00")
+    return digest.hexdigest()
 
 
 def guess_language(documents: Iterable[Document], sample_characters: int = 200_000) -> str:

@@ -6,7 +6,6 @@ The loop itself is trainer.py; this module decides what data and which checkpoin
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import shutil
 import time
@@ -19,7 +18,7 @@ import torch
 from poet_tui.atomic import atomic_write_text, remove_stale_temp_files
 from poet_tui.checkpoint import CheckpointFiles, settle_checkpoint_directory
 from poet_tui.config import RunConfig, save_run_config
-from poet_tui.corpus import Corpus, guess_language, split_documents
+from poet_tui.corpus import Corpus, corpus_fingerprint, guess_language, split_documents
 from poet_tui.corpus_registry import find_corpus, resolve_corpus
 from poet_tui.data import require_one_batch
 from poet_tui.device import device_label, probe_batch_size, require_model_fits, resolve_device, use_bf16
@@ -37,14 +36,6 @@ from poet_tui.tokenizers import (
     load_tokenizer,
 )
 from poet_tui.trainer import Trainer
-
-
-def corpus_fingerprint(corpus: Corpus) -> str:
-    digest = hashlib.sha256()
-    for document in corpus.documents:
-        digest.update(document.text.encode("utf-8"))
-        digest.update(b"\x00")
-    return digest.hexdigest()
 
 
 @dataclass

@@ -14,6 +14,7 @@ from poet_tui.cli.repl_forms import FORM_COMMANDS, ReplForm, apply_form_command
 from poet_tui.errors import PoetError
 
 if TYPE_CHECKING:
+    from poet_tui.cli.novelty_output import NoveltyCheck
     from poet_tui.form_choice import FormChoice
     from poet_tui.forms import Form
     from poet_tui.generation import LoadedModel
@@ -63,18 +64,27 @@ def settings_from_arguments(arguments: argparse.Namespace) -> SamplingSettings:
 
 
 def stream_to(
-    output: TextIO, loaded: LoadedModel, prompt: str, settings: SamplingSettings, form: Form | None = None
+    output: TextIO,
+    loaded: LoadedModel,
+    prompt: str,
+    settings: SamplingSettings,
+    form: Form | None = None,
+    pieces: list[str] | None = None,
 ) -> CompletionStats:
+    """Write each piece as it comes (and keep it in `pieces`, when given, for --novelty)."""
     from poet_tui.sample import CompletionStats, stream_completion
 
     stats = CompletionStats()
     for piece in stream_completion(loaded.model, loaded.tokenizer, prompt, settings, stats, form):
         output.write(piece)
         output.flush()
+        if pieces is not None:
+            pieces.append(piece)
     return stats
 
 
 def generate_command(arguments: argparse.Namespace) -> int:
+    from poet_tui.cli.novelty_output import NoveltyCheck, min_copy_from_arguments, novelty_line
     from poet_tui.generation import load_for_generation
     from poet_tui.sample import prompt_token_ids
 
@@ -92,20 +102,24 @@ def generate_command(arguments: argparse.Namespace) -> int:
         raise PoetError(f"-n must be between 1 and {MAX_POEMS}.")
     if arguments.interactive and (arguments.poems > 1 or arguments.json):
         raise PoetError("-i is a prompt-by-prompt REPL: it takes neither -n nor --json; leave them out.")
+    min_copy = min_copy_from_arguments(arguments)
     loaded = load_for_generation(arguments.model, arguments.device)
     if arguments.interactive:
-        return repl(loaded, settings, choice if form_asked(arguments) else None)
+        novelty = None if min_copy is None else NoveltyCheck.for_run(loaded.run, min_copy)
+        return repl(loaded, settings, choice if form_asked(arguments) else None, novelty)
     prompt = arguments.prompt or ""
     prompt_token_ids(loaded.tokenizer, prompt)  # refuse unknown symbols before printing anything
     if form is not None:  # refuse a model or a prompt that cannot take the form before printing anything
         from poet_tui.form_constraint import FormConstraint
 
         FormConstraint(form, loaded.tokenizer, next(loaded.model.parameters()).device).follow_prompt(prompt)
+    novelty = None if min_copy is None else NoveltyCheck.for_run(loaded.run, min_copy)
     if arguments.json or arguments.poems > 1:
-        write_poems(loaded, prompt, settings, form, arguments.poems, arguments.json)
+        write_poems(loaded, prompt, settings, form, arguments.poems, arguments.json, novelty)
         return EXIT_OK
     sys.stdout.write(prompt)
-    stats = stream_to(sys.stdout, loaded, prompt, settings, form)
+    pieces: list[str] = []
+    stats = stream_to(sys.stdout, loaded, prompt, settings, form, pieces)
     sys.stdout.write("\n")
     sys.stdout.flush()
     if sys.stderr.isatty():
@@ -114,6 +128,8 @@ def generate_command(arguments: argparse.Namespace) -> int:
             f"first after {1000 * (stats.first_token_seconds or 0):.0f} ms, {loaded.label}]",
             file=sys.stderr,
         )
+    if novelty is not None:
+        print(novelty_line(novelty.measure(prompt + "".join(pieces))), file=sys.stderr, flush=True)
     return EXIT_OK
 
 
@@ -137,9 +153,17 @@ def poem_seed(seed: int | None, index: int) -> int | None:
 
 
 def write_poems(
-    loaded: LoadedModel, prompt: str, settings: SamplingSettings, form: Form | None, count: int, as_json: bool
+    loaded: LoadedModel,
+    prompt: str,
+    settings: SamplingSettings,
+    form: Form | None,
+    count: int,
+    as_json: bool,
+    novelty: NoveltyCheck | None = None,
 ) -> None:
-    """Several poems: streamed one after another with a blank line between, or one JSON line each."""
+    """Several poems: streamed one after another with a blank line between, or one JSON line each; with
+    --novelty, each poem's novelty on stderr after it, or its novelty and copied spans in its JSON."""
+    from poet_tui.cli.novelty_output import json_fields, novelty_line
     from poet_tui.forms import satisfies
     from poet_tui.sample import CompletionStats, stream_completion
 
@@ -147,9 +171,12 @@ def write_poems(
         poem_settings = replace(settings, seed=poem_seed(settings.seed, index))
         if not as_json:
             sys.stdout.write(("\n" if index else "") + prompt)
-            stream_to(sys.stdout, loaded, prompt, poem_settings, form)
+            pieces: list[str] = []
+            stream_to(sys.stdout, loaded, prompt, poem_settings, form, pieces)
             sys.stdout.write("\n")
             sys.stdout.flush()
+            if novelty is not None:
+                print(novelty_line(novelty.measure(prompt + "".join(pieces))), file=sys.stderr, flush=True)
             continue
         stats = CompletionStats()
         text = prompt + "".join(stream_completion(loaded.model, loaded.tokenizer, prompt, poem_settings, stats, form))
@@ -163,6 +190,8 @@ def write_poems(
             "forced_steps": None if form is None else stats.forced_steps,
             "model": loaded.label,
         }
+        if novelty is not None:
+            record.update(json_fields(text, novelty.measure(text)))
         print(json.dumps(record, ensure_ascii=False), flush=True)
 
 
@@ -224,8 +253,16 @@ def describe_settings(settings: SamplingSettings, form: ReplForm | None = None) 
     return text + (f" · {form.describe()}" if form is not None else "")
 
 
-def repl(loaded: LoadedModel, settings: SamplingSettings, choice: FormChoice | None = None) -> int:
-    """Prompt by prompt; without a form from the command line, the form most of the model's corpus is in."""
+def repl(
+    loaded: LoadedModel,
+    settings: SamplingSettings,
+    choice: FormChoice | None = None,
+    novelty: NoveltyCheck | None = None,
+) -> int:
+    """Prompt by prompt; without a form from the command line, the form most of the model's corpus is in. With
+    --novelty, each finished poem is shown again with its copied spans highlighted, and their sources."""
+    from poet_tui.cli.novelty_output import print_repl_overlap
+    from poet_tui.cli.output import cli_console
     from poet_tui.form_choice import FormChoice, default_form_name, default_note, forced_note
 
     with contextlib.suppress(ImportError):
@@ -253,12 +290,17 @@ def repl(loaded: LoadedModel, settings: SamplingSettings, choice: FormChoice | N
             except PoetError as error:
                 print(error)
             continue
+        pieces: list[str] = []
         try:
             sys.stdout.write(line)
-            stats = stream_to(sys.stdout, loaded, line, settings, form.choice.form())
+            stats = stream_to(sys.stdout, loaded, line, settings, form.choice.form(), pieces)
             forced = f", {forced_note(stats.forced_steps)}" if stats.forced_steps else ""
             print(f"\n[{stats.tokens} tokens, {stats.tokens_per_second:.0f} tokens/s{forced}]")
         except KeyboardInterrupt:
             print("\n[stopped]")
         except PoetError as error:
             print(f"\n{error}")
+            continue
+        if novelty is not None:
+            sys.stdout.flush()
+            print_repl_overlap(cli_console(), line + "".join(pieces), novelty.measure(line + "".join(pieces)))

@@ -85,6 +85,18 @@ def build_parser() -> ArgumentParser:
         "--rhyme", action="store_true", help="rhyme the lines (sonnet, quatrain, couplets:N, acrostics)"
     )
     generate.add_argument("--metre", action="store_true", help="9 to 11 syllables a line (with --form sonnet)")
+    generate.add_argument(
+        "--novelty",
+        action="store_true",
+        help="after each poem, the share of it not copied verbatim from the model's training text, and the copied "
+        "spans with their sources (in --json; highlighted in -i); the first use indexes that text",
+    )
+    generate.add_argument(
+        "--min-copy",
+        type=int,
+        metavar="N",
+        help="with --novelty: the shortest copy, in characters, that counts (default 12)",
+    )
     add_sampling_arguments(generate)
 
     corpora = commands.add_parser("corpora", help="list, inspect and register corpora")
