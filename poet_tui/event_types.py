@@ -169,7 +169,8 @@ class StepEvent(EventFields):
 @dataclass(frozen=True)
 class EvalEvent(EventFields):
     """A validation pass: loss per token (nats), perplexity, bits per character, and whether it is the best;
-    when the corpus has dominant forms, the share of unconstrained samples in one of them (form_adherence)."""
+    when the corpus has dominant forms, the share of unconstrained samples in one of them (form_adherence); and
+    the share of the evaluation's sample outside verbatim copies from the training text (novelty)."""
 
     event: ClassVar[str] = "eval"
     REQUIRED: ClassVar[tuple[str, ...]] = ("step", "val_loss")
@@ -180,7 +181,7 @@ class EvalEvent(EventFields):
         "val_bpc": optional_positive_number,
         "best": boolean,
         "form_adherence": lenient_share,
-        "novelty": optional_share,
+        "novelty": lenient_share,
     }
     step: int
     val_loss: float
@@ -193,13 +194,15 @@ class EvalEvent(EventFields):
 
 @dataclass(frozen=True)
 class SampleEvent(EventFields):
-    """A short text the model wrote at an evaluation."""
+    """A short text the model wrote at an evaluation, and its novelty (the share of its characters outside
+    verbatim copies from the training text; read leniently, like the eval event's)."""
 
     event: ClassVar[str] = "sample"
     REQUIRED: ClassVar[tuple[str, ...]] = ("step", "text")
-    CHECKS: ClassVar[dict[str, Checker]] = {"step": whole, "text": sample_text}
+    CHECKS: ClassVar[dict[str, Checker]] = {"step": whole, "text": sample_text, "novelty": lenient_share}
     step: int
     text: str
+    novelty: float | None = None
 
 
 @dataclass(frozen=True)

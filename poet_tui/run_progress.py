@@ -55,6 +55,8 @@ class RunProgress:
     forms: dict[str, float] = field(default_factory=dict)  # share of the training poems in each known form
     form_adherence: float | None = None  # the last evaluation's; None when the corpus has no dominant form
     adherence_points: list[tuple[int, float]] = field(default_factory=list)
+    novelty: float | None = None  # the last evaluation's sample's; None when it was not measured
+    novelty_points: list[tuple[int, float]] = field(default_factory=list)
     evaluations: list[EvalEvent] = field(default_factory=list)  # every one, also those a rollback undid
     checkpoints: list[CheckpointEvent] = field(default_factory=list)
     notices: list[NoticeEvent] = field(default_factory=list)
@@ -107,6 +109,9 @@ class RunProgress:
                 if event.form_adherence is not None:
                     self.form_adherence = event.form_adherence
                     self.adherence_points.append((event.step, event.form_adherence))
+                if event.novelty is not None:
+                    self.novelty = event.novelty
+                    self.novelty_points.append((event.step, event.novelty))
                 if self.best_val_loss is None or event.val_loss < self.best_val_loss:
                     self.best_val_loss = event.val_loss
             case SampleEvent():
@@ -133,6 +138,7 @@ class RunProgress:
             self.train_points = [point for point in self.train_points if point[0] < step]
             self.val_points = [point for point in self.val_points if point[0] < step]
             self.adherence_points = [point for point in self.adherence_points if point[0] < step]
+            self.novelty_points = [point for point in self.novelty_points if point[0] < step]
 
     @property
     def recovery_steps(self) -> list[int]:
@@ -165,6 +171,13 @@ class RunProgress:
         forms = f" ({', '.join(self.dominant_forms)})" if self.dominant_forms else ""
         step = f" at step {self.adherence_points[-1][0]:,}" if self.adherence_points else ""
         return f"{self.form_adherence:.0%}{forms}{step}"
+
+    def novelty_summary(self) -> str:
+        """`83% at step 1,200`: the last sample's novelty; "" before one is measured."""
+        if self.novelty is None:
+            return ""
+        step = f" at step {self.novelty_points[-1][0]:,}" if self.novelty_points else ""
+        return f"{self.novelty:.0%}{step}"
 
     def eta_seconds(self) -> float | None:
         fraction = self.fraction

@@ -26,8 +26,10 @@ from poet_tui.errors import PoetError
 from poet_tui.events import EventLog
 from poet_tui.form_adherence import corpus_forms
 from poet_tui.options import DEFAULT_BUDGET_MINUTES
+from poet_tui.overlap import OverlapIndex
 from poet_tui.run_lock import RunLock
 from poet_tui.runs import Run, RunStore
+from poet_tui.sample_novelty import training_index
 from poet_tui.tokenizers import (
     Tokenizer,
     build_tokenizer,
@@ -40,8 +42,9 @@ from poet_tui.trainer import Trainer
 
 @dataclass
 class PreparedData:
-    """The corpus as the model sees it: token streams, the character count bits/char divides by, and the share
-    of the training poems in each known form (what form adherence is measured against)."""
+    """The corpus as the model sees it: token streams, the character count bits/char divides by, the share
+    of the training poems in each known form (what form adherence is measured against), and the overlap index
+    of the training text (what a sample's novelty is measured against; None: no novelty is reported)."""
 
     corpus: Corpus
     tokenizer: Tokenizer
@@ -49,6 +52,7 @@ class PreparedData:
     validation_stream: torch.Tensor
     validation_characters: int
     forms: dict[str, float] = field(default_factory=dict)
+    overlap: OverlapIndex | None = None
 
 
 def prepare_data(config: RunConfig, corpus: Corpus, tokenizer: Tokenizer | None = None) -> PreparedData:
@@ -70,6 +74,7 @@ def prepare_data(config: RunConfig, corpus: Corpus, tokenizer: Tokenizer | None 
         validation_stream=torch.tensor(encode_documents(tokenizer, split.validation), dtype=torch.int32),
         validation_characters=count_characters(split.validation),
         forms=corpus_forms([document.text for document in split.train]),
+        overlap=training_index(corpus.documents, config.training.validation_fraction, config.seed),
     )
 
 

@@ -32,6 +32,7 @@ from poet_tui.model import RecurrentState, RNNLanguageModel
 from poet_tui.recovery import recover_from_out_of_memory, roll_back
 from poet_tui.runs import Run
 from poet_tui.sample import SamplingSettings, complete
+from poet_tui.sample_novelty import novelty_field
 from poet_tui.schedule import learning_rate, training_progress
 from poet_tui.training_state import (
     Progress,
@@ -314,6 +315,12 @@ class Trainer:
             self.model, self.data.tokenizer, self.dominant_forms, self.config.seed, progress.step
         )
         quality = {} if adherence is None else {"form_adherence": round(adherence, 4)}
+        # drawn before the eval event, which carries its novelty (own seeded generator: nothing else changes)
+        settings = SamplingSettings(
+            temperature=0.8, max_tokens=self.training.sample_length, seed=(self.config.seed + progress.step) % 2**63
+        )
+        sample = complete(self.model, self.data.tokenizer, "", settings)
+        novelty = novelty_field(self.data.overlap, sample)
         self.events.emit(
             "eval",
             step=progress.step,
@@ -322,14 +329,12 @@ class Trainer:
             val_bpc=round(validation_bpc, 5),
             best=improved,
             **quality,
+            **novelty,
         )
         if improved:
             self.checkpoint("best", "best", validation_loss, validation_bpc, with_state=False)
         self.checkpoint("latest", "latest", validation_loss, validation_bpc, with_state=True)
-        settings = SamplingSettings(
-            temperature=0.8, max_tokens=self.training.sample_length, seed=(self.config.seed + progress.step) % 2**63
-        )
-        self.events.emit("sample", step=progress.step, text=complete(self.model, self.data.tokenizer, "", settings))
+        self.events.emit("sample", step=progress.step, text=sample, **novelty)
         patience = self.training.patience
         return patience is not None and progress.evaluations_without_improvement >= patience
 

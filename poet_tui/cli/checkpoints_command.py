@@ -16,6 +16,7 @@ from poet_tui.cli.output import cli_console
 from poet_tui.errors import PoetError
 from poet_tui.event_types import EvalEvent, NoticeEvent
 from poet_tui.formatting import format_float, human_bytes, human_count
+from poet_tui.overlap import DEFAULT_MIN_COPY
 from poet_tui.paths import user_path
 from poet_tui.run_catalog import CheckpointSummary, checkpoint_summaries
 from poet_tui.run_progress import RunProgress
@@ -114,6 +115,13 @@ def checkpoints_command(arguments: argparse.Namespace) -> int:
             console.print(
                 f"form adherence {progress.adherence_summary()}: the share of unconstrained samples in the "
                 "corpus's main forms",
+                markup=False,
+                highlight=False,
+            )
+        if progress.novelty is not None:
+            console.print(
+                f"novelty {progress.novelty_summary()}: the share of the last sample outside verbatim copies of "
+                f"{DEFAULT_MIN_COPY}+ characters from the training text",
                 markup=False,
                 highlight=False,
             )

@@ -75,9 +75,10 @@ class TrainingDisplay:
                 self.console.print(f"run {run} on {device}, {human_count(params)} parameters", highlight=False)
             case EvalEvent(step=step, val_loss=val_loss, val_bpc=val_bpc, best=best, form_adherence=adherence):
                 in_form = "" if adherence is None else f", {adherence:.0%} of samples in form"
+                new = "" if typed.novelty is None else f", sample {typed.novelty:.0%} new"
                 self.console.print(
                     f"step {step}: train loss {format_float(self.progress.train_loss)}, "
-                    f"val loss {val_loss:.4f}, {format_float(val_bpc, 3)} bits/char{in_form}"
+                    f"val loss {val_loss:.4f}, {format_float(val_bpc, 3)} bits/char{in_form}{new}"
                     + (" (best)" if best else ""),
                     highlight=False,
                 )
@@ -105,6 +106,8 @@ class TrainingDisplay:
         )
         if progress.forms:
             table.add_row("forms", progress.forms_summary(), "adherence", progress.adherence_summary() or "—")
+        if progress.novelty is not None:
+            table.add_row("novelty", progress.novelty_summary(), "", "")
         table.add_row("elapsed", human_duration(progress.elapsed_s), "ETA", human_duration(progress.eta_seconds()))
         memory = progress.memory
         gpu = (
