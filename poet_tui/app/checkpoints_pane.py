@@ -264,6 +264,8 @@ class CheckpointsPane(ForwardWorkerFailures, Vertical):
         ]
         if progress.form_adherence is not None:
             parts += [("\nform adherence ", "$text-muted"), progress.adherence_summary()]
+        if progress.novelty is not None:
+            parts += [("\nnovelty ", "$text-muted"), progress.novelty_summary()]
         for notice in progress.notices[-MAX_NOTICES_SHOWN:]:
             parts += [("\n⚠ ", "$text-warning"), (f"{notice.title} · {notice.line()}", "$text-warning")]
         parts.append("\n\n")

@@ -24,6 +24,8 @@ def form_lines(progress: RunProgress) -> list[str]:
         lines.append(f"\nforms {progress.forms_summary()}")
     if progress.form_adherence is not None:
         lines.append(f"\nform adherence {progress.adherence_summary()}")
+    if progress.novelty is not None:
+        lines.append(f"\nnovelty {progress.novelty_summary()} (sample outside copies from the training text)")
     return lines
 
 

@@ -362,6 +362,7 @@ class TrainPane(ForwardWorkerFailures, Horizontal):
         plot = self.query_one(LossAndFormPlot)
         plot.show(progress.train_points, progress.val_points, progress.recovery_steps)
         plot.show_adherence(progress.adherence_points)
+        plot.show_novelty(progress.novelty_points)
         self.query_one(MemoryPanel).set_run(progress.memory, progress.device)
         scroll = self.query_one("#sample-scroll")
         if progress.status != "failed":
