@@ -4,14 +4,17 @@ verbatim copies; a damaged figure in a log reads as absent, and a failure to mea
 
 from __future__ import annotations
 
+import io
 import math
 import random
 from pathlib import Path
 from typing import Any
 
 import pytest
+from rich.console import Console
 
 import poet_tui.sample_novelty
+from poet_tui.cli.train_display import TrainingDisplay
 from poet_tui.corpus import Document
 from poet_tui.event_types import EvalEvent, SampleEvent, parse_event
 from poet_tui.overlap import DEFAULT_MIN_COPY, training_texts
@@ -123,3 +126,18 @@ def test_a_failure_to_measure_drops_the_figure_and_the_run_goes_on(
     evaluations, samples = events_of(run, "eval"), events_of(run, "sample")
     assert evaluations and samples and all("novelty" not in event for event in evaluations + samples)
     assert "novelty" not in poet("checkpoints", "show", run.id).stdout
+
+
+# ----- poet train's view -----
+def test_poet_train_prints_the_novelty_on_eval_lines_and_in_its_panel() -> None:
+    lines = Console(file=io.StringIO(), force_terminal=False, width=200)  # not a terminal: one line an event
+    with TrainingDisplay(lines) as display:
+        assert display.live is None
+        display.show({"event": "eval", "step": 6, "val_loss": 2.0, "novelty": 0.75})
+        display.show({"event": "eval", "step": 12, "val_loss": 1.9, "novelty": "damaged"})
+    printed = lines.file.getvalue().splitlines()  # type: ignore[attr-defined]
+    assert "sample 75% new" in printed[0] and "new" not in printed[1]
+    panel = Console(file=io.StringIO(), force_terminal=True, width=200)
+    with TrainingDisplay(panel) as display:
+        display.show({"event": "eval", "step": 6, "val_loss": 2.0, "novelty": 0.75})
+    assert "75% at step 6" in panel.file.getvalue()  # type: ignore[attr-defined]
