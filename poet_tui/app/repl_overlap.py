@@ -43,6 +43,7 @@ class ReplOverlap:
     def start_indexing(self, run: Run) -> None:
         self.overlaps, self.overlap_problem, self.indexing = None, None, True
         self.show_selection(None)
+        self.refresh_status()
         self.index_overlaps(run)
 
     @work(thread=True, exclusive=True, group="overlap-index", exit_on_error=False)
