@@ -81,7 +81,9 @@ class Exchange(Vertical):
         self.segment_text += text
         reached_back = False
         if matches is not None:
-            self.matches = (self.matches or []) + matches
+            if self.matches is None:
+                self.matches = []
+            self.matches.extend(matches)
             reached_back = self.cut_spans()
         if reached_back and len(self.segment_starts) > 1:
             self.restyle()  # a copy that began in an earlier segment: colour its beginning there too
