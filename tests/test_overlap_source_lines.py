@@ -12,14 +12,17 @@ def test_every_copied_span_is_marked_in_the_line_it_starts_on() -> None:
         IndexedText("Hope is the thing\nwith feathers that perches", 2, "Hope", "Dickinson", offset=40, first_line=4),
     ]
     index, lines = OverlapIndex.build(texts), SourceLines(texts)
-    output = "so In the forests of the night; and hope: Hope is the thing\nwith feathers, bright"
+    output = "so In the forests of the night; and hope: Hope is the thing\nwith feathers\nIn the forests"
     spans = copied_spans(index.matcher().feed(output), 8)
     assert {span.source.document for span in spans} == {0, 2}
+    assert any(output[span.start] == "\n" for span in spans)  # "\nIn the forests" begins at the end of line 1
     for span in spans:
         line = lines.line(span.source, span.length)
         assert line is not None
         copied = output[span.start : span.end]
-        assert line.text[line.start : line.end] == copied.split("\n")[0]
-        assert line.more_lines == copied.count("\n")
+        words = copied.lstrip("\n")  # a copy that begins with a line end is shown from its first words
+        assert line.number == span.source.line + len(copied) - len(words)
+        assert line.text[line.start : line.end] == words.split("\n")[0]
+        assert line.more_lines == words.count("\n")
     hope = next(span for span in spans if span.source.document == 2)
     assert hope.source.line == 4 and lines.line(hope.source, hope.length).text == "Hope is the thing"  # type: ignore[union-attr]

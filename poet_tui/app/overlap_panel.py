@@ -25,7 +25,7 @@ class OverlapPanel(Static):
             (title, "bold"),
             "\n",
             (f"by {source.author}\n" if source.author else "author unknown\n", "italic"),
-            (f"line {source.line}\n", "$text-muted"),
+            (f"line {source.line if line is None else line.number}\n", "$text-muted"),
         ]
         if line is None:
             parts.append(("(the source text is not at hand)", "$text-muted"))

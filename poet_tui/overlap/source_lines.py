@@ -21,6 +21,7 @@ class SourceLine:
     start: int
     end: int
     more_lines: int = 0
+    number: int = 1  # the line's number in its document (a copy that begins with line ends starts on a later one)
 
 
 class SourceLines:
@@ -37,10 +38,13 @@ class SourceLines:
             local = source.offset - text.offset
             if 0 <= local < len(text.text):
                 body = text.text
+                copied_end = min(local + length, len(body))
+                number = source.line
+                while local < copied_end - 1 and body[local] == "\n":  # show the first line it copies words of
+                    local, number = local + 1, number + 1
                 begin = body.rfind("\n", 0, local) + 1
                 finish = body.find("\n", local)
                 finish = len(body) if finish < 0 else finish
-                copied_end = min(local + length, len(body))
                 more = body.count("\n", local, copied_end)
-                return SourceLine(body[begin:finish], local - begin, min(copied_end, finish) - begin, more)
+                return SourceLine(body[begin:finish], local - begin, min(copied_end, finish) - begin, more, number)
         return None
