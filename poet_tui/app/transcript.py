@@ -86,7 +86,7 @@ class Exchange(Vertical):
             self.matches.extend(matches)
             reached_back = self.cut_spans()
         if reached_back and len(self.segment_starts) > 1:
-            self.restyle()  # a copy that began in an earlier segment: colour its beginning there too
+            self.restyle(self.spans[-1].start)  # a copy that began in an earlier segment: colour it there too
         segment = self.query(".segment").last(Static)
         cut = self.segment_text.rfind("\n")
         if len(self.segment_text) > SEGMENT_CHARS and cut > 0:
@@ -117,14 +117,16 @@ class Exchange(Vertical):
         self.selected = selected
         self.restyle()
 
-    def restyle(self) -> None:
-        """Draw every segment again (a new N, another selected span)."""
+    def restyle(self, since: int = 0) -> None:
+        """Draw the segments again that end after character `since` (all of them: a new N, another selection)."""
         completion = self.completion
         starts = self.segment_starts
         for number, segment in enumerate(self.query(".segment").results(Static)):
             if number >= len(starts):
                 break
             end = starts[number + 1] - 1 if number + 1 < len(starts) else len(completion)
+            if end < since:
+                continue
             segment.update(self.render_text(completion[starts[number] : end], starts[number], first=number == 0))
 
     def finish(self, tokens: int, tokens_per_second: float, reason: str, forced_steps: int = 0) -> None:
