@@ -55,6 +55,9 @@ class ReplOverlap:
             sentence = str(error)
             sentence = sentence[:1].upper() + sentence[1:]
             self.post_message(OverlapIndexReady(run.id, None, sentence))
+        except Exception:  # a bug: the app reports it as a failed worker; the status stops saying "indexing…"
+            self.post_message(OverlapIndexReady(run.id, None, "The index could not be built (see the error)."))
+            raise
 
     def on_overlap_index_ready(self, message: OverlapIndexReady) -> None:
         loaded: Any = getattr(self, "loaded", None)
