@@ -80,12 +80,14 @@ class ResumeRun(Message):
 
 
 class TokensGenerated(Message):
-    """A batch of generated text for the exchange being streamed."""
+    """A batch of generated text for the exchange being streamed, and its characters' overlap matches (a
+    `poet_tui.overlap.Match` each, found in the generating thread; None while there is no overlap index)."""
 
-    def __init__(self, exchange_id: int, text: str) -> None:
+    def __init__(self, exchange_id: int, text: str, matches: list[Any] | None = None) -> None:
         super().__init__()
         self.exchange_id = exchange_id
         self.text = text
+        self.matches = matches
 
 
 class CompletionFinished(Message):

@@ -2,7 +2,8 @@
 
 Sampling settings live in one `SamplingSettings` object that the generating thread re-reads before every
 token, so a key pressed mid-stream (temperature, length, top-k, top-p, seed, poem) steers the rest of it. The
-form (ctrl+f, or the F6 row) is fixed per completion: it is handed to the worker when the completion starts."""
+form (ctrl+f, or the F6 row) is fixed per completion: it is handed to the worker when the completion starts.
+Copied-span highlighting and novelty live in repl_overlap.py."""
 
 from __future__ import annotations
 
@@ -22,6 +23,8 @@ from poet_tui.app import torch_threads
 from poet_tui.app.form_picker import FormPicker, app_sentence
 from poet_tui.app.messages import CompletionFinished, ForwardWorkerFailures, ModelLoaded, TokensGenerated
 from poet_tui.app.modals import ModelPicker
+from poet_tui.app.overlap_panel import OverlapPanel
+from poet_tui.app.repl_overlap import ReplOverlap, status_part
 from poet_tui.app.sampling_form import SamplingForm, describe
 from poet_tui.app.transcript import Exchange, Transcript
 from poet_tui.errors import PoetError
@@ -31,6 +34,7 @@ from poet_tui.sampling_settings import SamplingSettings
 
 if TYPE_CHECKING:
     from poet_tui.forms import Form
+    from poet_tui.overlap import Matcher
 
 BATCH_SECONDS = 1 / 30  # the generating thread posts what it has about 30 times a second
 TEMPERATURE_STEP = 0.05
@@ -74,7 +78,7 @@ class PromptInput(Input):
         self.cursor_position = len(self.value)
 
 
-class ReplPane(ForwardWorkerFailures, Vertical):
+class ReplPane(ReplOverlap, ForwardWorkerFailures, Vertical):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "stop", "Stop", id="repl.stop"),
         Binding("ctrl+r", "regenerate", "Regenerate", id="repl.regenerate"),
@@ -98,6 +102,11 @@ class ReplPane(ForwardWorkerFailures, Vertical):
         Binding("f6", "toggle_settings", "Settings", tooltip="Show/hide top-k, top-p, seed, form…", id="repl.settings"),
         Binding("ctrl+o", "open_model", "Open model", id="repl.open"),
         Binding("ctrl+l", "clear", "Clear", id="repl.clear"),
+        Binding(
+            "ctrl+n", "min_copy", "Min copy", tooltip="Shortest copy highlighted: 8, 12, 20, 40", id="repl.min_copy"
+        ),
+        Binding("alt+n", "copy(1)", "Copies", key_display="alt+n/p", tooltip="Next copied span", id="repl.copy_next"),
+        Binding("alt+p", "copy(-1)", "Previous copied span", show=False, id="repl.copy_previous"),
     ]
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -113,6 +122,7 @@ class ReplPane(ForwardWorkerFailures, Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static(id="repl-model")
+        yield OverlapPanel(id="overlap-panel")
         yield Transcript(id="transcript", classes="panel")
         yield Static(id="repl-status")
         yield SamplingForm(id="repl-settings")
@@ -124,6 +134,7 @@ class ReplPane(ForwardWorkerFailures, Vertical):
         self.query_one(Transcript).border_title = "Transcript"
         self.query_one("#repl-settings").display = False
         self.query_one("#repl-form").display = False
+        self.query_one(OverlapPanel).display = False
         self.show_model()
         self.settings_changed()
 
@@ -160,6 +171,7 @@ class ReplPane(ForwardWorkerFailures, Vertical):
             note = default_note(self.loaded.metadata)
             if note is not None:
                 transcript.add_note(f"{note[:1].upper()}{note[1:]}, so poems start in that form; ctrl+f changes it.")
+            self.start_indexing(self.loaded.run)
         self.show_model()
 
     def show_model(self) -> None:
@@ -228,18 +240,21 @@ class ReplPane(ForwardWorkerFailures, Vertical):
             return
         self.last_prompt = prompt
         exchange = Exchange(self.next_exchange, prompt)
+        exchange.min_copy = self.min_copy
         self.next_exchange += 1
         self.exchanges[exchange.exchange_id] = exchange
         transcript = self.query_one(Transcript)
         transcript.add_exchange(exchange)
         self.streaming = exchange.exchange_id
+        self.show_selection(None)
         self.refresh_status()
-        self.generate(exchange.exchange_id, prompt, form)
+        self.generate(exchange.exchange_id, prompt, form, self.completion_matcher())
 
     @work(thread=True, exclusive=True, group="generate", exit_on_error=False)
-    def generate(self, exchange_id: int, prompt: str, form: Form | None) -> None:
+    def generate(self, exchange_id: int, prompt: str, form: Form | None, matcher: Matcher | None = None) -> None:
         """Stream into the exchange; a PoetError (a form the model cannot write, a prompt that breaks it) ends
-        the completion with its sentence rather than failing the worker."""
+        the completion with its sentence rather than failing the worker. Each batch is matched here, with this
+        completion's own matcher, so the UI thread only colours what it is told."""
         from poet_tui.sample import CompletionStats, stream_completion
 
         worker = get_current_worker()
@@ -252,7 +267,7 @@ class ReplPane(ForwardWorkerFailures, Vertical):
             for piece in stream:
                 pending.append(piece)
                 if time.perf_counter() - last_post >= BATCH_SECONDS:
-                    self.post_message(TokensGenerated(exchange_id, "".join(pending)))
+                    self.post_message(batch(exchange_id, "".join(pending), matcher))
                     pending.clear()
                     last_post = time.perf_counter()
                 if worker.is_cancelled:
@@ -265,7 +280,7 @@ class ReplPane(ForwardWorkerFailures, Vertical):
         finally:
             stream.close()
             if pending:
-                self.post_message(TokensGenerated(exchange_id, "".join(pending)))
+                self.post_message(batch(exchange_id, "".join(pending), matcher))
             self.post_message(
                 CompletionFinished(
                     exchange_id, stats.tokens, stats.tokens_per_second, reason, stats.forced_steps, refusal
@@ -277,8 +292,10 @@ class ReplPane(ForwardWorkerFailures, Vertical):
         if exchange is not None:
             transcript = self.query_one(Transcript)
             was_at_end = transcript.at_end
-            exchange.append(message.text)
+            exchange.append(message.text, message.matches)
             transcript.follow(was_at_end)
+            if message.matches is not None and message.exchange_id == self.streaming:
+                self.refresh_status()
 
     def on_completion_finished(self, message: CompletionFinished) -> None:
         exchange = self.exchanges.get(message.exchange_id)
@@ -304,6 +321,7 @@ class ReplPane(ForwardWorkerFailures, Vertical):
 
     def action_clear(self) -> None:
         self.action_stop()
+        self.show_selection(None)
         self.exchanges.clear()
         self.query_one(Transcript).clear()
 
@@ -364,4 +382,10 @@ class ReplPane(ForwardWorkerFailures, Vertical):
         free = self.form_choice.form() is None
         form = "form free · " if free else f"form {self.form_choice.describe()}, ends when complete · "
         sampling = describe(self.settings, length=free)
-        self.query_one("#repl-status", Static).update(Content.assemble(form, sampling, " · ", state))
+        overlap = status_part(self.overlap_status())
+        self.query_one("#repl-status", Static).update(Content.assemble(form, sampling, " · ", state, *overlap))
+
+
+def batch(exchange_id: int, text: str, matcher: Matcher | None) -> TokensGenerated:
+    """A batch of text and, with an index, its matches (found here, in the generating thread)."""
+    return TokensGenerated(exchange_id, text, matcher.feed(text) if matcher is not None else None)

@@ -1,5 +1,6 @@
 """The REPL's sampling settings: their one-line description, and the small form (F6) that edits top-k, top-p,
-seed, temperature, length and the poem stop by typing."""
+seed, temperature, length and the poem stop by typing; and the shortest copied span the REPL highlights (min
+copy), which is no sampling setting but belongs with the knobs a user types."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import Checkbox, Input, Label, Static
 
+from poet_tui.overlap import DEFAULT_MIN_COPY, MAX_MIN_COPY
 from poet_tui.sampling_settings import SamplingSettings
 
 FIELDS = (("temperature", "temp"), ("max_tokens", "length"), ("top_k", "top-k"), ("top_p", "top-p"), ("seed", "seed"))
@@ -29,6 +31,17 @@ def describe(settings: SamplingSettings, length: bool = True) -> str:
         f"temp {shown('temperature')} · length {shown('max_tokens')} · top-k {shown('top_k')} · "
         f"top-p {shown('top_p')} · seed {shown('seed')} · poem stop {shown('stop_at_end_of_poem')}"
     )
+
+
+def min_copy_problem(text: str, current: int) -> tuple[int | None, str | None]:
+    """The typed shortest copy, or why it cannot be, in the form's words."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if 1 <= value <= MAX_MIN_COPY:
+        return value, None
+    return None, f"Min copy is a whole number of characters from 1 to {MAX_MIN_COPY:,}; it stays {current}."
 
 
 def parse_setting(key: str, text: str) -> Any:
@@ -62,10 +75,18 @@ class SamplingForm(Horizontal):
     class Changed(Message):
         """A setting was typed; the REPL refreshes its status line."""
 
+    class MinCopyChanged(Message):
+        """A new shortest copied span was typed; the REPL highlights again with it."""
+
+        def __init__(self, min_copy: int) -> None:
+            super().__init__()
+            self.min_copy = min_copy
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.settings: SamplingSettings = SamplingSettings()
         self.refused: set[str] = set()  # fields showing text the settings did not take
+        self.min_copy = DEFAULT_MIN_COPY
 
     def compose(self) -> ComposeResult:
         for key, label in FIELDS:
@@ -73,6 +94,8 @@ class SamplingForm(Horizontal):
             kind: Literal["integer", "number"] = "integer" if key in ("max_tokens", "top_k", "seed") else "number"
             yield Input(compact=True, type=kind, placeholder="random" if key == "seed" else "", id=f"setting-{key}")
         yield Checkbox("stop at end of poem", compact=True, id="setting-poem")
+        yield Label("min copy")
+        yield Input(str(self.min_copy), compact=True, type="integer", id="setting-min_copy")
         yield Static(id="setting-error", classes="row-error")
 
     def show(self, settings: SamplingSettings) -> None:
@@ -87,8 +110,14 @@ class SamplingForm(Horizontal):
             with poem.prevent(Checkbox.Changed):
                 poem.value = settings.stop_at_end_of_poem
 
+    def show_min_copy(self, min_copy: int) -> None:
+        self.min_copy = min_copy
+        widget = self.query_one("#setting-min_copy", Input)
+        if not widget.has_focus:
+            self.show_value(widget, "min_copy")
+
     def show_value(self, widget: Input, key: str) -> None:
-        value = getattr(self.settings, key)
+        value = self.min_copy if key == "min_copy" else getattr(self.settings, key)
         text = "" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
         if widget.value != text:
             with widget.prevent(Input.Changed):
@@ -110,16 +139,24 @@ class SamplingForm(Horizontal):
         event.stop()
         assert event.input.id is not None
         key = event.input.id.removeprefix("setting-")
-        value, problem = setting_problem(self.settings, key, event.value.strip())
+        if key == "min_copy":
+            value, problem = min_copy_problem(event.value.strip(), self.min_copy)
+        else:
+            value, problem = setting_problem(self.settings, key, event.value.strip())
         if problem is not None:
             self.refused.add(key)
             event.input.add_class("-invalid")
             self.show_error(problem)
             return
-        setattr(self.settings, key, value)
         self.refused.discard(key)
         event.input.remove_class("-invalid")
         self.show_error(None)
+        if key == "min_copy":
+            assert isinstance(value, int)
+            self.min_copy = value
+            self.post_message(self.MinCopyChanged(value))
+            return
+        setattr(self.settings, key, value)
         self.post_message(self.Changed())
 
     @on(Input.Blurred)

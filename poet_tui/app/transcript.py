@@ -3,16 +3,23 @@
 The transcript follows a streaming completion while the user is at its end, and stays put once they scroll up
 to read (until they scroll back down to the end). A long completion is kept as a column of segments of about
 SEGMENT_CHARS characters, cut at line ends: a batch of tokens redraws only the last segment, so the cost of
-an update does not grow with the length of the completion."""
+an update does not grow with the length of the completion.
+
+With an overlap index, each exchange also keeps its completion's matches (found in the generating thread) and
+colours the spans copied verbatim from the training text as they stream, by source poem."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.widgets import Static
 
+from poet_tui.app.overlap_view import highlighted, novelty_text
 from poet_tui.form_choice import forced_note
+from poet_tui.overlap import DEFAULT_MIN_COPY, Match, Span, copied_spans, highlight_regions, novelty
 
 NEW_POEM = "(a new poem)"
 SEGMENT_CHARS = 2000
@@ -30,6 +37,14 @@ class Exchange(Vertical):
         self.segments = 1
         self.footer = "generating…"
         self.finished = False
+        self.segment_starts = [0]  # where each segment starts in the completion (the newline between is cut)
+        # Matches of the completion alone: the prompt is the user's, so a quotation typed there is not the
+        # model copying; a copy the model continues from the prompt still counts once N of its characters are new.
+        self.matches: list[Match] | None = None
+        self.min_copy = DEFAULT_MIN_COPY
+        self.spans: list[Span] = []
+        self.regions: list[Span] = []
+        self.selected: int | None = None  # index into spans of the one the side panel shows
 
     def compose(self) -> ComposeResult:
         yield Static(self.render_segment(""), classes="segment")
@@ -39,32 +54,95 @@ class Exchange(Vertical):
     def completion(self) -> str:
         return "".join(self.pieces)
 
-    def render_segment(self, text: str) -> Content:
-        if self.segments > 1:
-            return Content(text)
-        prompt = (self.prompt, "bold $accent") if self.prompt else (NEW_POEM + "\n", "italic $text-muted")
-        return Content.assemble(prompt, text)
+    @property
+    def novelty(self) -> float | None:
+        """The share of the completion's characters in no copied span of ≥ min_copy; None without an index."""
+        if self.matches is None:
+            return None
+        return novelty(len(self.matches), self.spans)
 
-    def append(self, text: str) -> None:
+    @property
+    def selected_span(self) -> Span | None:
+        return self.spans[self.selected] if self.selected is not None and self.selected < len(self.spans) else None
+
+    def render_segment(self, text: str) -> Content:
+        offset = self.segment_starts[-1]
+        return self.render_text(text, offset, first=len(self.segment_starts) == 1)
+
+    def render_text(self, text: str, offset: int, first: bool) -> Content:
+        body = highlighted(text, offset, self.regions, self.selected_span)
+        if not first:
+            return body
+        prompt = (self.prompt, "bold $accent") if self.prompt else (NEW_POEM + "\n", "italic $text-muted")
+        return Content.assemble(prompt, body)
+
+    def append(self, text: str, matches: list[Any] | None = None) -> None:
         self.pieces.append(text)
         self.segment_text += text
+        reached_back = False
+        if matches is not None:
+            if self.matches is None:
+                self.matches = []
+            self.matches.extend(matches)
+            reached_back = self.cut_spans()
+        if reached_back and len(self.segment_starts) > 1:
+            self.restyle(self.spans[-1].start)  # a copy that began in an earlier segment: colour it there too
         segment = self.query(".segment").last(Static)
         cut = self.segment_text.rfind("\n")
         if len(self.segment_text) > SEGMENT_CHARS and cut > 0:
             head, self.segment_text = self.segment_text[:cut], self.segment_text[cut + 1 :]
             segment.update(self.render_segment(head))
             self.segments += 1
+            self.segment_starts.append(self.segment_starts[-1] + cut + 1)
             following = Static(self.render_segment(self.segment_text), classes="segment")
             self.mount(following, before=self.query_one(".exchange-footer"))
         else:
             segment.update(self.render_segment(self.segment_text))
+
+    def cut_spans(self) -> bool:
+        """Spans and regions from the matches at the current N; True if the last span starts before the last segment."""
+        self.spans = copied_spans(self.matches or [], self.min_copy)
+        self.regions = highlight_regions(self.spans)
+        return bool(self.spans) and self.spans[-1].start < self.segment_starts[-1]
+
+    def set_min_copy(self, min_copy: int) -> None:
+        self.min_copy = min_copy
+        if self.matches is not None:
+            self.cut_spans()
+            self.selected = None
+            self.restyle()
+            self.show_footer()
+
+    def select(self, selected: int | None) -> None:
+        self.selected = selected
+        self.restyle()
+
+    def restyle(self, since: int = 0) -> None:
+        """Draw the segments again that end after character `since` (all of them: a new N, another selection)."""
+        completion = self.completion
+        starts = self.segment_starts
+        for number, segment in enumerate(self.query(".segment").results(Static)):
+            if number >= len(starts):
+                break
+            end = starts[number + 1] - 1 if number + 1 < len(starts) else len(completion)
+            if end < since:
+                continue
+            segment.update(self.render_text(completion[starts[number] : end], starts[number], first=number == 0))
 
     def finish(self, tokens: int, tokens_per_second: float, reason: str, forced_steps: int = 0) -> None:
         self.finished = True
         self.footer = f"{tokens:,} tokens · {tokens_per_second:,.0f} tokens/s · {reason}"
         if forced_steps:
             self.footer += f" · {forced_note(forced_steps)}"
-        self.query_one(".exchange-footer", Static).update(Content.styled(self.footer, "$text-muted"))
+        self.show_footer()
+
+    def show_footer(self) -> None:
+        """The footer as finished, with the novelty at the current N once the completion has been matched."""
+        if not self.finished:
+            return
+        share = self.novelty
+        shown = self.footer if share is None else f"{self.footer} · {novelty_text(share)}"
+        self.query_one(".exchange-footer", Static).update(Content.styled(shown, "$text-muted"))
 
 
 class Transcript(VerticalScroll):

@@ -15,6 +15,7 @@ or, for a finished text, `measure(index, text, min_length)`.
 from poet_tui.overlap.cache import indexes_dir, load_or_build
 from poet_tui.overlap.index import IndexedText, OverlapIndex, Source, whole_documents
 from poet_tui.overlap.matcher import Match, Matcher
+from poet_tui.overlap.source_lines import SourceLine, SourceLines
 from poet_tui.overlap.spans import (
     DEFAULT_MIN_COPY,
     MAX_MIN_COPY,
@@ -41,6 +42,8 @@ __all__ = [
     "Overlap",
     "OverlapIndex",
     "Source",
+    "SourceLine",
+    "SourceLines",
     "Span",
     "copied_spans",
     "highlight_regions",

@@ -80,7 +80,7 @@ def test_the_settings_row_picks_a_form_by_keyboard_and_refuses_what_does_not_fit
         repl = app.query_one(ReplPane)
         picker = app.query_one(FormPicker)
         await wait_until(pilot, lambda: repl.loaded is not None)
-        await pilot.press("f6", *["tab"] * 4)  # from top-k (where F6 starts) past top-p, seed and poem stop
+        await pilot.press("f6", *["tab"] * 5)  # from top-k (where F6 starts) past top-p, seed, poem stop, min copy
         assert app.focused is app.query_one("#form-name", Select)
         await pilot.press("enter", *["down"] * 8, "enter")  # the list opens at free; couplets is last
         await wait_until(pilot, lambda: repl.form_choice.name == "couplets:2")
