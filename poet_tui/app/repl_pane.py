@@ -105,8 +105,17 @@ class ReplPane(ReplOverlap, ForwardWorkerFailures, Vertical):
         Binding(
             "ctrl+n", "min_copy", "Min copy", tooltip="Shortest copy highlighted: 8, 12, 20, 40", id="repl.min_copy"
         ),
-        Binding("alt+n", "copy(1)", "Copies", key_display="alt+n/p", tooltip="Next copied span", id="repl.copy_next"),
-        Binding("alt+p", "copy(-1)", "Previous copied span", show=False, id="repl.copy_previous"),
+        # priority: a real terminal sends alt+n as ESC n, which the focused prompt would otherwise type as "n"
+        Binding(
+            "alt+n",
+            "copy(1)",
+            "Copies",
+            key_display="alt+n/p",
+            tooltip="Next copied span",
+            id="repl.copy_next",
+            priority=True,
+        ),
+        Binding("alt+p", "copy(-1)", "Previous copied span", show=False, id="repl.copy_previous", priority=True),
     ]
 
     def __init__(self, *, id: str | None = None) -> None:

@@ -8,7 +8,9 @@ import threading
 from typing import Any
 
 import pytest
+from textual import events
 from textual.pilot import Pilot
+from textual.widgets import Input
 
 from poet_tui.app import repl_overlap
 from poet_tui.app.overlap_panel import OverlapPanel
@@ -92,6 +94,15 @@ def test_copied_spans_are_highlighted_measured_and_traced_to_their_source_line(
         if len(spans) > 1:
             await pilot.press("alt+p")
             assert exchange.selected == min(len(spans), 6) - 2
+            # A real terminal sends alt+n as ESC n: a key that also carries the character "n", which the focused
+            # prompt would type unless the binding comes first.
+            prompt = app.query_one("#prompt", Input)
+            prompt.focus()
+            await pilot.pause()
+            before = prompt.value
+            app.post_message(events.Key("alt+n", "n"))
+            await pilot.pause()
+            assert prompt.value == before and exchange.selected == min(len(spans), 6) - 1
 
         await pilot.press("ctrl+n")  # 2 → 8: spans are cut again, the selection goes
         assert repl.min_copy == 8 and exchange.selected is None and not panel.display
