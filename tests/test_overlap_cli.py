@@ -77,3 +77,18 @@ def test_bad_min_copy_is_one_sentence(trained_run: Run, flags: list[str], says: 
     assert result.returncode == 2 and result.stdout == ""
     (line,) = result.stderr.splitlines()
     assert line.startswith("poet: ") and says in line
+
+
+def test_the_repl_turns_novelty_on_and_off_and_refuses_a_bad_length(
+    trained_run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    prompt = copied_prompt(trained_run)
+    session = f":len 10\n:novelty 0\n:novelty maybe\n{prompt}\n:novelty 12\n{prompt}\n:novelty off\n{prompt}\n:quit\n"
+    result = poet("generate", trained_run.id, "-i", "--seed", "1", input_text=session)
+    assert result.returncode == 0, result.stderr
+    assert "':novelty N' takes N from 1 to 10,000 characters; it stays off." in result.stdout
+    assert "':novelty' takes on, off or a length such as ':novelty 12'; it stays off." in result.stdout
+    assert "novelty on: copies of ≥ 12 characters are marked after each poem" in result.stdout
+    assert result.stdout.count("[novelty ") == 1  # the one poem written while it was on
+    assert f"\n[{prompt}" in result.stdout and "novelty off" in result.stdout

@@ -43,6 +43,7 @@ REPL_NAMES = {
 }
 REPL_HELP = """Type a prompt and press Enter; an empty line starts a new poem.
 Commands: :temp X  :len N  :topk N  :topp X  :seed N|off  :poem on|off  :settings  :help  :quit
+Copies: :novelty on|off|N (mark what each poem copies from the training text, N characters or longer)
 Forms: :form NAME|free (free, wulv, qilv, wujue, qijue, sonnet, haiku, quatrain, couplets:N)  :acrostic TEXT|off
        :rhyme on|off  :metre on|off; a poem in a form ends when the form is complete
 Ctrl-C stops a completion; Ctrl-D quits."""
@@ -261,7 +262,7 @@ def repl(
 ) -> int:
     """Prompt by prompt; without a form from the command line, the form most of the model's corpus is in. With
     --novelty, each finished poem is shown again with its copied spans highlighted, and their sources."""
-    from poet_tui.cli.novelty_output import print_repl_overlap
+    from poet_tui.cli.novelty_output import novelty_command, print_repl_overlap
     from poet_tui.cli.output import cli_console
     from poet_tui.form_choice import FormChoice, default_form_name, default_note, forced_note
 
@@ -286,7 +287,12 @@ def repl(
             return EXIT_OK
         if line.startswith(":"):
             try:
-                print(apply_repl_command(line, settings, form))
+                name, _, value = line[1:].strip().partition(" ")
+                if name == "novelty":
+                    novelty, said = novelty_command(value, novelty, loaded.run)
+                    print(said)
+                else:
+                    print(apply_repl_command(line, settings, form))
             except PoetError as error:
                 print(error)
             continue

@@ -59,6 +59,26 @@ def min_copy_from_arguments(arguments: argparse.Namespace) -> int | None:
     return length
 
 
+def novelty_command(value: str, current: NoveltyCheck | None, run: Run) -> tuple[NoveltyCheck | None, str]:
+    """`:novelty on|off|N` in `poet generate -i`: the new check (None: off) and what to tell the user. The index
+    is built (or read from its cache) the first time it is turned on; a bad value changes nothing."""
+    from poet_tui.overlap import DEFAULT_MIN_COPY, MAX_MIN_COPY
+
+    word = value.strip().lower()
+    shown = "off" if current is None else f"on, copies of ≥ {current.min_length} characters"
+    if word == "off":
+        return None, "novelty off"
+    if word == "on" or word.isdecimal():
+        length = current.min_length if current is not None else DEFAULT_MIN_COPY
+        if word.isdecimal():
+            if len(word) > 6 or not 1 <= int(word) <= MAX_MIN_COPY:
+                raise PoetError(f"':novelty N' takes N from 1 to {MAX_MIN_COPY:,} characters; it stays {shown}.")
+            length = int(word)
+        check = NoveltyCheck(current.index, length) if current is not None else NoveltyCheck.for_run(run, length)
+        return check, f"novelty on: copies of ≥ {length} characters are marked after each poem"
+    raise PoetError(f"':novelty' takes on, off or a length such as ':novelty 12'; it stays {shown}.")
+
+
 def novelty_line(overlap: Overlap) -> str:
     """The share of new text, floored so that 100% means nothing was copied."""
     count = len(overlap.spans)
