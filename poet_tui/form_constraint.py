@@ -50,6 +50,7 @@ class MaskBook:
         self.end_id = end_id
         self.device = device
         self.vocab_size = len(texts)
+        self.horizon = max((len(text) for text in texts if text), default=1)
         classes = FormState(form)
         self.trie = TokenTrie()
         for token_id, text in enumerate(texts):
@@ -81,7 +82,7 @@ class MaskBook:
         return allowed
 
     def mask(self, state: FormState) -> torch.Tensor:
-        key = state.key()
+        key = state.key(self.horizon)
         cached = self.masks.get(key)
         if cached is None:
             allowed = self.allowed_ids(state)

@@ -15,12 +15,21 @@ import torch
 
 from poet_tui.config import ModelConfig
 from poet_tui.corpus import Document
+from poet_tui.form_constraint import FormConstraint
 from poet_tui.forms import COMMA, FULL_STOP, MAX_ENGLISH_LINE, Form, LineForm, RegulatedForm, choose_form
 from poet_tui.forms import is_cjk_character as cjk
 from poet_tui.forms.pronunciation import rhyme_key, syllables
 from poet_tui.model import RNNLanguageModel
 from poet_tui.sample import CompletionStats, SamplingSettings, stream_completion
-from poet_tui.tokenizers import CharTokenizer, SentencePieceTokenizer, Tokenizer, WordTokenizer
+from poet_tui.tokenizers import (
+    END_OF_DOCUMENT,
+    SPACED_UNKNOWN,
+    UNKNOWN,
+    CharTokenizer,
+    SentencePieceTokenizer,
+    Tokenizer,
+    WordTokenizer,
+)
 
 CHINESE = "床前明月光，疑是地上霜。\n举头望明月，低头思故乡。\n春眠不觉晓，处处闻啼鸟。\n夜来风雨声，花落知多少。"
 ENGLISH = (
@@ -237,3 +246,19 @@ def test_a_word_model_keeps_forms_by_line_count(name: str) -> None:
     form = choose_form(name)
     assert form is not None
     sample_poems(random_model(tokenizer, seed=5), tokenizer, form, 50)
+
+
+def test_a_long_token_is_masked_near_the_line_end_even_when_a_short_one_fits() -> None:
+    """The mask cache treats every length far from the 80-character limit alike: 'far' must be measured by the
+    vocabulary's longest token, or a mask built at the start of a line lets a long word overfill it later."""
+    long_word = " " + "x" * 40
+    tokenizer = WordTokenizer([END_OF_DOCUMENT, UNKNOWN, SPACED_UNKNOWN, "\n", " a", long_word])
+    form = choose_form("quatrain")
+    assert form is not None
+    constraint = FormConstraint(form, tokenizer, torch.device("cpu"))
+    long_id = tokenizer.encode(long_word)[0]
+    constraint.advance(tokenizer.encode(" a")[0])
+    assert constraint.mask()[long_id] == 0.0  # early in a line it fits (and this mask is kept)
+    for _ in range(20):  # 42 characters: 41 more would pass 80
+        constraint.advance(tokenizer.encode(" a")[0])
+    assert constraint.mask()[long_id] == float("-inf") and not constraint.allows(long_id)

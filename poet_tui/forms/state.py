@@ -88,14 +88,15 @@ class FormState:
         twin.lined = None if self.lined is None else LineState(**vars(self.lined))
         return twin
 
-    def key(self) -> tuple[object, ...]:
+    def key(self, horizon: int) -> tuple[object, ...]:
+        """Names the state for the mask cache; `horizon` is the longest token text the mask is built for."""
         if self.regulated is not None:
             return (self.regulated.verse, self.regulated.within, self.regulated.layout)
         state = self.lined
         assert state is not None
         if not (self.counts or self.rhymes):
-            # far from the line limit, the exact length changes nothing a short token could reach
-            length = state.line_length if state.line_length > MAX_ENGLISH_LINE - 24 else 0
+            # far from the line limit (no token can reach it), the exact length changes nothing
+            length = state.line_length if state.line_length > MAX_ENGLISH_LINE - horizon else 0
             return (state.line, length, state.has_word)
         return (
             state.line, state.line_length, state.has_word, state.counted, state.word, state.last_word,
