@@ -3,18 +3,16 @@ the loss (also at 80 × 24); the Checkpoints pane shows a run's last adherence f
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from textual.pilot import Pilot
 
-from poet_tui.app.checkpoints_pane import CheckpointsPane
 from poet_tui.app.form_plot import LossAndFormPlot
 from poet_tui.app.messages import TrainingEvents
 from poet_tui.app.train_pane import TrainPane
 from poet_tui.event_types import EvalEvent, Event, StartEvent, StepEvent
-from tests.helpers.pilot import RecordingApp, run_app, text_of, wait_until
+from tests.helpers.pilot import RecordingApp, checkpoint_detail_after, run_app, text_of, wait_until
 
 from .conftest import FIXED_RUN, fixed_config
 
@@ -70,15 +68,4 @@ def test_the_checkpoints_pane_shows_a_runs_last_adherence(fixed_home: Path) -> N
         {"event": "start", "run": FIXED_RUN, "device": "cpu", "forms": {"sonnet": 0.99}},
         {"event": "eval", "step": 60, "val_loss": 2.0, "form_adherence": 0.625},
     ]
-    with open(fixed_home / "runs" / FIXED_RUN / "metrics.jsonl", "a", encoding="utf-8") as log:
-        log.writelines(json.dumps(line) + "\n" for line in lines)
-    app = RecordingApp()
-
-    async def script(pilot: Pilot[Any]) -> None:
-        await wait_until(pilot, lambda: app.engine_ready)
-        await pilot.press("f4")
-        pane = app.query_one(CheckpointsPane)
-        await wait_until(pilot, lambda: pane.detail_run == FIXED_RUN)
-        assert "form adherence 62% (sonnet) at step 60" in text_of(pane.query_one("#checkpoint-config"))
-
-    run_app(app, script)
+    assert "form adherence 62% (sonnet) at step 60" in checkpoint_detail_after(fixed_home, FIXED_RUN, lines)

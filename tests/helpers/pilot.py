@@ -4,8 +4,10 @@ type into the Train form, and remember every notification."""
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 from textual.pilot import Pilot
@@ -96,3 +98,23 @@ def run_train_form(script: Callable[[Any, Pilot[Any]], Awaitable[object]], optio
             return await script(app.query_one(TrainForm), pilot)
 
     return asyncio.run(main())
+
+
+def checkpoint_detail_after(home: Path, run_id: str, events: list[dict[str, object]]) -> str:
+    """The Checkpoints pane's detail text for `run_id` once `events` were appended to its metrics.jsonl."""
+    from poet_tui.app.checkpoints_pane import CheckpointsPane
+
+    with open(home / "runs" / run_id / "metrics.jsonl", "a", encoding="utf-8") as log:
+        log.writelines(json.dumps(event) + "\n" for event in events)
+    app = RecordingApp()
+    seen: dict[str, str] = {}
+
+    async def script(pilot: Pilot[Any]) -> None:
+        await wait_until(pilot, lambda: app.engine_ready)
+        await pilot.press("f4")
+        pane = app.query_one(CheckpointsPane)
+        await wait_until(pilot, lambda: pane.detail_run == run_id)
+        seen["detail"] = text_of(pane.query_one("#checkpoint-config"))
+
+    run_app(app, script)
+    return seen["detail"]
