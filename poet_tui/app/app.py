@@ -8,13 +8,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar
 
-from textual import events, on, work
+from textual import events, on
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import TabbedContent, TabPane, Tabs
 from textual.worker import Worker, WorkerState
 
 from poet_tui.app import torch_threads
+from poet_tui.app.background import ThreadFailed, post_from_thread, start_daemon
 from poet_tui.app.checkpoints_pane import CheckpointsPane
 from poet_tui.app.corpus_pane import CorpusAdded, CorpusPane
 from poet_tui.app.help_screen import HelpScreen
@@ -106,13 +107,19 @@ class PoetApp(App[None]):
             self.push_screen(HelpScreen())
 
     # ----- the engine (torch) in the background -----
-    @work(thread=True, exclusive=True, group="engine", exit_on_error=False)
     def load_engine(self) -> None:
-        import poet_tui.generation
-        import poet_tui.run_catalog
-        import poet_tui.sample  # noqa: F401 - imported here so the UI thread never waits for torch
+        """Import the engine in a daemon thread (background.py): quitting right after start never waits for it."""
+        start_daemon(self.import_engine, "poet-engine")
 
-        self.post_message(EngineReady())
+    def import_engine(self) -> None:
+        try:
+            import poet_tui.generation
+            import poet_tui.run_catalog
+            import poet_tui.sample  # noqa: F401 - imported here so the UI thread never waits for torch
+        except Exception as error:
+            post_from_thread(self, ThreadFailed("importing the engine", error))
+            return
+        post_from_thread(self, EngineReady())
 
     def on_engine_ready(self) -> None:
         """Torch finished loading; on a slow machine that may be after the app began to close (no panes left)."""
@@ -155,12 +162,17 @@ class PoetApp(App[None]):
     def on_worker_failed(self, message: WorkerFailed) -> None:
         self.report_failure(message.worker)
 
+    def on_thread_failed(self, message: ThreadFailed) -> None:
+        self.report_error(message.error, message.what)
+
     def report_failure(self, worker: Worker[object]) -> None:
-        error = worker.error
+        self.report_error(worker.error, worker.name)
+
+    def report_error(self, error: BaseException | None, what: str) -> None:
         if isinstance(error, PoetError):
             self.notify(str(error), title="poet", severity="error", timeout=8)
         else:
-            self.notify(f"{type(error).__name__}: {error}", title=f"{worker.name} failed", severity="error")
+            self.notify(f"{type(error).__name__}: {error}", title=f"{what} failed", severity="error")
             self.log.error(error)
 
     # ----- quitting -----

@@ -1,0 +1,155 @@
+"""Starting with a model (`poet --checkpoint RUN`) and quitting: the REPL says a model is loading and how far it
+is, a prompt submitted meanwhile is queued and runs once the model is ready (or is dropped, said so, when the load
+fails), and neither quitting nor the app's exit waits for a load still in progress.
+
+Each test holds the load at "reading the checkpoint" with a gate it opens itself, so nothing races the load."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+
+from poet_tui.app.repl_loading import NO_MODEL
+from poet_tui.app.repl_pane import ReplPane
+from poet_tui.app.transcript import Transcript
+from poet_tui.errors import PoetError
+from tests.app.conftest import FIXED_RUN
+from tests.helpers.pilot import RecordingApp, run_app, text_of, wait_until
+
+
+class Gate:
+    """Replaces load_for_generation: the load waits at the gate until the test opens it (then loads, or fails)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, error: PoetError | None = None) -> None:
+        import poet_tui.generation
+
+        self.real = poet_tui.generation.load_for_generation
+        self.error = error
+        self.opened = threading.Event()
+        self.waiting = False
+        monkeypatch.setattr(poet_tui.generation, "load_for_generation", self.load)
+
+    def load(self, name_or_path: str, device: str = "auto") -> Any:
+        self.waiting = True
+        self.opened.wait(timeout=30)  # a safety net: a test that forgets to open it still ends
+        self.waiting = False
+        if self.error is not None:
+            raise self.error
+        return self.real(name_or_path, device)
+
+
+def notes(app: RecordingApp) -> str:
+    return "\n".join(text_of(note) for note in app.query_one(Transcript).query(".note"))
+
+
+def test_a_prompt_submitted_while_the_model_loads_is_queued_and_runs_when_it_is_ready(
+    fixed_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gate = Gate(monkeypatch)
+    app = RecordingApp(checkpoint=FIXED_RUN)
+
+    async def script(pilot: Pilot[Any]) -> None:
+        repl = app.query_one(ReplPane)
+        await wait_until(pilot, lambda: gate.waiting and repl.load_stage == 1)
+        # Loading, and saying so: the stage in the header, never "No model is loaded" in the transcript.
+        header = text_of(app.query_one("#repl-model"))
+        assert header == f"loading {FIXED_RUN}… step 2 of 3: reading the checkpoint"
+        assert app.query_one("#repl-loading").display
+        assert "No model is loaded" not in notes(app)
+        assert f"Loading {FIXED_RUN}" in notes(app)
+        assert "loading — Enter will run when ready" in text_of(app.query_one("#repl-status"))
+        # A prompt now is queued, not dropped; escape drops it, and a later one is queued again.
+        await pilot.press(*"Thy", "enter")
+        await wait_until(pilot, lambda: "queued: “Thy”" in notes(app))
+        assert "queued: “Thy”" in notes(app) and "queued: “Thy”" in text_of(app.query_one("#repl-status"))
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: "was dropped" in notes(app))
+        assert "the queued prompt “Thy” was dropped" in notes(app) and repl.queued is None
+        await pilot.press(*"Shall I", "enter")
+        assert repl.queued == "Shall I" and not repl.exchanges
+        gate.opened.set()
+        await wait_until(pilot, lambda: repl.exchanges and repl.exchanges[0].finished)
+        assert [exchange.prompt for exchange in repl.exchanges.values()] == ["Shall I"]
+        assert repl.exchanges[0].footer.split(" tokens")[0].isdigit()
+        assert text_of(app.query_one("#repl-model")).startswith(f"model {FIXED_RUN}/best")
+        assert not app.query_one("#repl-loading").display
+        assert "Running the queued prompt “Shall I”." in notes(app)
+        assert app.errors() == []
+
+    run_app(app, script)
+
+
+def test_a_load_that_fails_drops_the_queued_prompt_and_says_so(
+    fixed_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gate = Gate(monkeypatch, PoetError("no run or checkpoint named 'nowhere'; `poet checkpoints list` shows them."))
+    app = RecordingApp(checkpoint="nowhere")
+
+    async def script(pilot: Pilot[Any]) -> None:
+        repl = app.query_one(ReplPane)
+        await wait_until(pilot, lambda: gate.waiting)
+        await pilot.press(*"Shall I", "enter")
+        gate.opened.set()
+        # Wait for the notes to be mounted (not only added) and the app to have shown the error.
+        await wait_until(pilot, lambda: notes(app).endswith(NO_MODEL) and app.errors())
+        assert "nowhere could not be loaded: the queued prompt “Shall I” was dropped." in notes(app)
+        assert not repl.exchanges and repl.queued is None
+        assert text_of(app.query_one("#repl-model")) == "no model loaded · ctrl+o opens one"
+        assert app.errors() == ["no run or checkpoint named 'nowhere'; `poet checkpoints list` shows them."]
+        # With no load in progress, Enter is refused with a hint, not queued.
+        await pilot.press(*"Thy", "enter")
+        assert repl.queued is None and not repl.exchanges
+
+    run_app(app, script)
+
+
+def test_the_app_exits_without_waiting_for_a_model_still_loading(
+    fixed_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Quit while the load is held: the app's exit (which waits for every worker thread) is over while the load
+    still waits at the gate, so the load cannot be a thread the exit waits for."""
+    gate = Gate(monkeypatch)
+    app = RecordingApp(checkpoint=FIXED_RUN)
+
+    async def script(pilot: Pilot[Any]) -> None:
+        await wait_until(pilot, lambda: gate.waiting)
+        await pilot.press("ctrl+q")
+
+    run_app(app, script)
+    try:
+        assert gate.waiting, "the app's exit waited for the model load"
+    finally:
+        gate.opened.set()
+
+
+EXIT_NOW = """
+import atexit, sys, threading, time
+from pathlib import Path
+from poet_tui.app.background import exit_now, start_daemon
+
+out = Path(sys.argv[1])
+atexit.register(lambda: (out / "atexit").write_text("ran"))
+start_daemon(lambda: threading.Event().wait(), "never-ends")  # like a torch import that is far from done
+def save():
+    time.sleep(0.2)
+    (out / "saved").write_text("saved")
+threading.Thread(target=save).start()  # like a worker that saves: it must finish
+print("flushed", end="")
+exit_now(3)
+"""
+
+
+def test_exit_now_joins_what_saves_runs_atexit_flushes_and_leaves_daemons_behind(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(EXIT_NOW), str(tmp_path)], capture_output=True, text=True, timeout=60
+    )
+    assert (done.returncode, done.stdout) == (3, "flushed")
+    assert (tmp_path / "saved").read_text() == "saved"
+    assert (tmp_path / "atexit").read_text() == "ran"
