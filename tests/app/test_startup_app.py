@@ -153,3 +153,70 @@ def test_exit_now_joins_what_saves_runs_atexit_flushes_and_leaves_daemons_behind
     assert (done.returncode, done.stdout) == (3, "flushed")
     assert (tmp_path / "saved").read_text() == "saved"
     assert (tmp_path / "atexit").read_text() == "ran"
+
+
+def footer_problems(app: RecordingApp) -> list[str]:
+    """Every shown key of the footer, checked whole: inside the screen and the footer, given at least the cells
+    its label needs, overlapping no other key; and every key the screen shows is there."""
+    from rich.cells import cell_len
+    from textual.widgets._footer import FooterKey
+
+    from poet_tui.app.key_footer import KeyFooter
+
+    footer = app.screen.query_one(KeyFooter)
+    keys = list(footer.query(FooterKey))
+    problems = []
+    for key in keys:
+        label = key.render().plain.rstrip()
+        region = key.region
+        if not footer.region.contains_region(region) or region.right > app.size.width:
+            problems.append(f"{label!r} is outside the footer at {region}")
+        if region.width < cell_len(label) or region.height != 1:
+            problems.append(f"{label!r} is cut to {region.width} cells")
+        problems += [
+            f"{label!r} overlaps another key" for other in keys if other is not key and other.region.overlaps(region)
+        ]
+    shown = {binding.action for _, binding, _, _ in app.screen.active_bindings.values() if binding.show}
+    missing = shown - {key.action for key in keys}
+    return problems + [f"no key for {action}" for action in sorted(missing)]
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+def test_no_footer_label_is_cut_on_any_pane(fixed_home: Path, size: tuple[int, int]) -> None:
+    from poet_tui.app.key_footer import KeyFooter
+
+    app = RecordingApp(checkpoint=FIXED_RUN)
+    seen: dict[str, list[str]] = {}
+
+    async def script(pilot: Pilot[Any]) -> None:
+        repl = app.query_one(ReplPane)
+        await wait_until(pilot, lambda: repl.loaded is not None and app.engine_ready)
+        for pane in ("repl", "corpus", "train", "checkpoints"):
+            await pilot.press({"corpus": "f2", "train": "f3", "checkpoints": "f4", "repl": "f5"}[pane])
+            await pilot.pause(0.2)
+            seen[pane] = footer_problems(app)
+            if pane == "repl":  # the F6 row focused: other keys, checked too
+                await pilot.press("f6")
+                await pilot.pause(0.2)
+                seen["repl settings"] = footer_problems(app)
+                await pilot.press("f6")
+        if size == (120, 40):  # room enough: every pane's keys keep their words
+            assert not app.screen.query_one(KeyFooter).shown.key_only
+
+    run_app(app, script, size=size)
+    assert seen == {pane: [] for pane in ("repl", "repl settings", "corpus", "train", "checkpoints")}
+
+
+def test_the_footer_shortens_the_app_keys_first_then_the_pane_keys_from_the_last_and_never_cuts() -> None:
+    from poet_tui.app.key_footer import Entry, layout
+
+    entries = [Entry("⏎", "Generate", False), Entry("^r", "Regenerate", False), Entry("^l", "Clear", False)]
+    entries += [Entry("^q", "Quit", True), Entry("f1", "Help", True)]
+    assert layout(entries, 80) == layout(entries, 80, max_rows=1)  # one row, padded, when it fits
+    assert not layout(entries, 80).compact and len(layout(entries, 80).rows) == 1
+    narrow = layout(entries, 22)
+    assert narrow.compact and len(narrow.rows) == 2
+    assert narrow.key_only == {4, 3, 2}  # help and quit first, then the pane's last key
+    tiny = layout(entries, 4)  # not even keys alone fit two rows: more rows, every key whole
+    assert tiny.key_only == set(range(5)) and len(tiny.rows) > 2
+    assert [index for row in tiny.rows for index in row] == list(range(5))
