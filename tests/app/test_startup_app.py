@@ -220,3 +220,62 @@ def test_the_footer_shortens_the_app_keys_first_then_the_pane_keys_from_the_last
     tiny = layout(entries, 4)  # not even keys alone fit two rows: more rows, every key whole
     assert tiny.key_only == set(range(5)) and len(tiny.rows) > 2
     assert [index for row in tiny.rows for index in row] == list(range(5))
+
+
+def cut_widgets(app: RecordingApp, selector: str) -> list[str]:
+    """The widgets under `selector` that are not whole on the screen: outside it, or cut by their container."""
+    from textual.widgets import Checkbox, Input, Label, Select, Static
+
+    screen = app.screen.region
+    cut = []
+    for widget in app.query_one(selector).query("Label, Input, Checkbox, Select, Static"):
+        if not widget.display or not isinstance(widget, Label | Input | Checkbox | Select | Static):
+            continue
+        region = widget.region
+        visible = app.screen.find_widget(widget).region if region else region
+        if not screen.contains_region(region) or visible != region:
+            cut.append(f"{widget.id or type(widget).__name__} at {region}, shown {visible}")
+    return cut
+
+
+def test_every_repl_panel_is_whole_and_reachable_by_keyboard_at_80_by_24(fixed_home: Path) -> None:
+    app = RecordingApp(checkpoint=FIXED_RUN)
+
+    async def script(pilot: Pilot[Any]) -> None:
+        repl = app.query_one(ReplPane)
+        await wait_until(pilot, lambda: repl.loaded is not None)
+        await pilot.press("f6")  # the settings and form rows, with the focus in them
+        await pilot.pause(0.2)
+        assert app.focused is app.query_one("#setting-top_k")
+        for panel in ("#repl-model", "#repl-status", "#repl-settings", "#repl-form"):
+            assert cut_widgets(app, panel) == [], panel
+        assert app.query_one("#setting-min_copy").region.right <= 80  # was cut off at 80 columns
+        # A refusal gets a line of its own, under the fields rather than over them.
+        await pilot.press("end", "ctrl+u", "1", "tab", "end", "ctrl+u", *"1.5")
+        await pilot.pause(0.2)
+        error = app.query_one("#setting-error")
+        assert "Top-p" in text_of(error)
+        assert cut_widgets(app, "#repl-settings") == []
+        assert all(not error.region.overlaps(field.region) for field in app.query("#repl-settings Input"))
+        await pilot.press("escape", "f6")
+        assert app.focused is app.query_one("#prompt")
+        # A transcript longer than its panel: Tab reaches it, and the keyboard scrolls it.
+        repl.settings.max_tokens, repl.settings.stop_at_end_of_poem = 600, False
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: repl.exchanges and repl.exchanges[0].finished)
+        await pilot.pause(0.2)
+        transcript = app.query_one(Transcript)
+        assert transcript.max_scroll_y > 0
+        for _ in range(6):
+            if app.focused is transcript:
+                break
+            await pilot.press("tab")
+        assert app.focused is transcript
+        await pilot.press("home")
+        await pilot.pause(0.2)
+        assert transcript.scroll_y == 0
+        await pilot.press("pagedown")
+        await pilot.pause(0.2)
+        assert transcript.scroll_y > 0
+
+    run_app(app, script, size=(80, 24))
