@@ -47,13 +47,13 @@ def post_from_thread(pump: MessagePump, message: Message) -> bool:
 def exit_now(code: int) -> NoReturn:
     """End the process after the app has exited and restored the terminal, without waiting for daemon threads.
 
-    Everything a normal exit does that matters still happens first: the threads that are not daemons (workers
-    that save, the reader of a training child) are joined, the atexit handlers run, and stdout and stderr are
-    flushed. Only the interpreter's teardown is skipped, which would otherwise wait for a half-finished torch
-    import to let go of the interpreter."""
-    for thread in threading.enumerate():
-        if thread is not threading.current_thread() and not thread.daemon:
-            thread.join()
+    Everything a normal exit does that matters still happens first, in the interpreter's own order: the threads
+    that are not daemons (workers that save, the reader of a training child) are joined after the threading
+    module's own exit hooks (an executor's idle threads are told to stop), the atexit handlers run, and stdout
+    and stderr are flushed. Only the interpreter's teardown is skipped, which would otherwise wait for a
+    half-finished torch import to let go of the interpreter."""
+    shutdown_threads: Callable[[], None] = getattr(threading, "_shutdown")  # what Py_Finalize calls first  # noqa: B009
+    shutdown_threads()
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):  # a closed terminal: nothing more can be written anyway

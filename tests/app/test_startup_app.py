@@ -141,6 +141,8 @@ def save():
     time.sleep(0.2)
     (out / "saved").write_text("saved")
 threading.Thread(target=save).start()  # like a worker that saves: it must finish
+from concurrent.futures import ThreadPoolExecutor
+ThreadPoolExecutor(1).submit(int)  # an idle executor thread, never shut down: told to stop, not waited on forever
 print("flushed", end="")
 exit_now(3)
 """
@@ -279,3 +281,12 @@ def test_every_repl_panel_is_whole_and_reachable_by_keyboard_at_80_by_24(fixed_h
         assert transcript.scroll_y > 0
 
     run_app(app, script, size=(80, 24))
+
+
+def test_importing_the_app_loads_neither_torch_nor_numpy() -> None:
+    """The first frame waits for every import the app makes; torch and numpy (about 0.2 s more here) come later,
+    in the background or with the first completion, and the overlap helpers the REPL needs are pure Python."""
+    from tests.helpers import loaded_among, modules_loaded_by
+
+    loaded = modules_loaded_by("poet_tui.app.app", then="from poet_tui.overlap import DEFAULT_MIN_COPY, copied_spans")
+    assert loaded_among(loaded, "torch", "numpy") == []
