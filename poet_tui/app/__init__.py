@@ -9,6 +9,6 @@ def run_app(checkpoint: str | None = None) -> int:
     from poet_tui.app.app import PoetApp
     from poet_tui.app.background import exit_now
 
-    app = PoetApp(checkpoint=checkpoint)
+    app = PoetApp(checkpoint=checkpoint, defer_panes=True)
     app.run()
     exit_now(app.return_code or 0)

@@ -290,3 +290,60 @@ def test_importing_the_app_loads_neither_torch_nor_numpy() -> None:
 
     loaded = modules_loaded_by("poet_tui.app.app", then="from poet_tui.overlap import DEFAULT_MIN_COPY, copied_spans")
     assert loaded_among(loaded, "torch", "numpy") == []
+
+
+def test_deferred_panes_come_after_the_first_frame_and_still_hear_that_the_engine_is_ready(fixed_home: Path) -> None:
+    """`poet` mounts the panes not shown at start after its first frame; each then works as if it had been there."""
+    from poet_tui.app.checkpoints_pane import CheckpointsPane
+    from poet_tui.app.train_pane import TrainPane
+
+    app = RecordingApp(defer_panes=True)
+
+    async def script(pilot: Pilot[Any]) -> None:
+        await wait_until(pilot, lambda: app.engine_ready and app.query(TrainPane) and app.query(ReplPane))
+        await pilot.press("f4")
+        checkpoints = app.query_one(CheckpointsPane)
+        await wait_until(pilot, lambda: checkpoints.summaries)
+        await pilot.press("f3")
+        train = app.query_one(TrainPane)
+        await wait_until(pilot, lambda: train.engine_loaded)
+        assert app.focused is not None and train in app.focused.ancestors
+        assert app.errors() == []
+
+    run_app(app, script)
+
+
+def test_a_deferred_pane_asked_for_before_it_is_mounted_is_mounted_then(
+    fixed_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Keys and messages that need a pane not mounted yet (a key typed before the first frame) mount it first; and
+    quitting does not need the Train pane to be there."""
+    from poet_tui.app.app import PoetApp
+    from poet_tui.app.messages import CorpusChosen
+    from poet_tui.app.train_pane import TrainPane
+
+    async def not_yet(self: PoetApp) -> None:
+        return None
+
+    monkeypatch.setattr(PoetApp, "mount_deferred_panes", not_yet)
+    app = RecordingApp(defer_panes=True, load_engine=False)
+
+    async def script(pilot: Pilot[Any]) -> None:
+        await pilot.pause()
+        assert not app.query(TrainPane) and not app.query(ReplPane)
+        app.post_message(CorpusChosen("shakespeare-sonnets"))
+        await wait_until(pilot, lambda: app.current_pane == "train" and app.query(TrainPane))
+        assert app.query_one(TrainPane).form.widget_for("corpus").value == "shakespeare-sonnets"  # type: ignore[attr-defined]
+        await pilot.press("f5")
+        assert app.current_pane == "repl" and app.focused is app.query_one("#prompt")
+
+    run_app(app, script)
+
+    quitter = RecordingApp(defer_panes=True, load_engine=False)
+
+    async def quit_at_once(pilot: Pilot[Any]) -> None:
+        assert not quitter.query(TrainPane)
+        await pilot.press("ctrl+q")
+        await wait_until(pilot, lambda: quitter.return_code == 0)
+
+    run_app(quitter, quit_at_once)
