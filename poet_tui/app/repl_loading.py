@@ -83,17 +83,23 @@ class ModelLoading:
         def generate_from(self, prompt: str) -> None: ...
         def model_ready(self) -> None: ...
         def stop_streaming(self) -> None: ...
+        def call_after_refresh(self, callback: Any, *args: Any) -> bool: ...
 
     def open_model(self, name_or_path: str) -> None:
         self.stop_streaming()
         self.load_serial += 1
         self.model_loading, self.load_stage = name_or_path, 0
-        transcript = self.query_one(Transcript)
-        transcript.query(".welcome").remove()
-        transcript.add_note(f"Loading {name_or_path}… a prompt submitted now runs when the model is ready.")
+        self.query_one(Transcript).welcome_or_note(
+            f"Loading {name_or_path}… a prompt submitted now runs when the model is ready."
+        )
         self.show_loading()
         app, serial = self.app, self.load_serial
-        start_daemon(lambda: load_in_thread(self, app, serial, name_or_path), "poet-load-model")
+
+        def load() -> None:
+            load_in_thread(self, app, serial, name_or_path)
+
+        # After the next frame: at start (`poet --checkpoint`) the torch import would hold up the first frame.
+        self.call_after_refresh(start_daemon, load, "poet-load-model")
 
     def show_loading(self) -> None:
         self.query_one(LoadingIndicator).display = self.model_loading is not None

@@ -81,6 +81,7 @@ def test_a_prompt_submitted_while_the_model_loads_is_queued_and_runs_when_it_is_
         assert text_of(app.query_one("#repl-model")).startswith(f"model {FIXED_RUN}/best")
         assert not app.query_one("#repl-loading").display
         assert "Running the queued prompt “Shall I”." in notes(app)
+        assert app.focused is app.query_one("#prompt")  # the next prompt can be typed at once
         assert app.errors() == []
 
     run_app(app, script)
