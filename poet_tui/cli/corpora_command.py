@@ -13,10 +13,12 @@ from poet_tui.cli.main import EXIT_OK
 from poet_tui.cli.output import cli_console
 from poet_tui.corpus_reading import shown
 from poet_tui.corpus_registry import (
-    add_corpus,
+    BundledCorpusName,
+    CorpusNameTaken,
     bundled_corpora,
     find_corpus,
     read_registry,
+    register_corpus,
     registry_file,
     remove_corpus,
     resolve_corpus,
@@ -93,10 +95,26 @@ def corpora_command(arguments: argparse.Namespace) -> int:
             console.print(document.text[:1500], highlight=False, markup=False)
         return EXIT_OK
     if action == "add":
-        entry = add_corpus(arguments.path, arguments.name)
+        try:
+            entry, replaced = register_corpus(arguments.path, arguments.name, replace=arguments.replace)
+        except CorpusNameTaken as error:
+            raise PoetError(
+                f"a corpus named '{error.registered.name}' is already registered "
+                f"({shown(error.registered.path)}); add --replace to replace it, or pick another name with --name."
+            ) from None
+        except BundledCorpusName as error:
+            raise PoetError(
+                f"'{error.name}' is a bundled corpus, and bundled corpora cannot be replaced; pick another name "
+                "with --name."
+            ) from None
+        was = "" if replaced is None or replaced.path == entry.path else f" (it was {shown(replaced.path)})"
         console.print(
-            f"registered [bold]{entry.name}[/bold]: {entry.documents:,} poems, {entry.characters:,} characters "
-            f"({entry.language}); train with `poet train --corpus {entry.name}`",
+            Text.assemble(
+                "registered " if replaced is None else "replaced ",
+                (entry.name, "bold"),
+                f"{was}: {entry.documents:,} poems, {entry.characters:,} characters ({entry.language}); "
+                f"train with `poet train --corpus {entry.name}`",
+            ),
             highlight=False,
         )
         return EXIT_OK
