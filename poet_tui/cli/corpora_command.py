@@ -5,12 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from rich import box
-from rich.table import Table
 from rich.text import Text
 
 from poet_tui.cli.main import EXIT_OK
-from poet_tui.cli.output import cli_console
+from poet_tui.cli.output import cli_console, make_fields_table, make_table
 from poet_tui.corpus_reading import shown
 from poet_tui.corpus_registry import (
     BundledCorpusName,
@@ -31,24 +29,34 @@ def corpora_command(arguments: argparse.Namespace) -> int:
     console = cli_console()
     action = arguments.action or "list"
     if action == "list":
-        table = Table(title="Corpora", title_justify="left", box=box.SIMPLE_HEAD)
-        table.add_column("name", no_wrap=True, min_width=12)
-        table.add_column("title", overflow="ellipsis", no_wrap=True, ratio=1)
-        table.add_column("lang", no_wrap=True, min_width=4)
-        for column in ("poems", "chars", "size"):
-            table.add_column(column, justify="right", no_wrap=True, min_width=6)
         registry = read_registry()
-        for listed in bundled_corpora() + registry.entries:
+        listed = bundled_corpora() + registry.entries
+        table = make_table(
+            f"Corpora ({len(listed)})",
+            [
+                ("name", "name"),
+                ("title", "text"),
+                ("lang", "muted"),
+                ("kind", "muted"),
+                ("poems", "number"),
+                ("chars", "number"),
+                ("size", "number"),
+            ],
+        )
+        for item in listed:
             table.add_row(  # Text: a title or path is shown as written, never read as Rich markup
-                Text(listed.name),
-                Text(listed.title),
-                Text(listed.language),
-                human_count(listed.documents),
-                human_count(listed.characters),
-                human_bytes(listed.size_bytes),
+                Text(item.name),
+                Text(item.title),
+                Text(item.language),
+                "bundled" if item.bundled else "yours",
+                human_count(item.documents),
+                human_count(item.characters),
+                human_bytes(item.size_bytes),
             )
         console.print(table)
-        console.print("Add your own with `poet corpora add PATH`; `poet corpora show NAME` previews one.")
+        console.print(
+            "Add your own with `poet corpora add PATH`; `poet corpora show NAME` previews one.", highlight=False
+        )
         for damaged in registry.damaged:  # named, not hidden, and not in the way of the others
             print(
                 f"poet: registered corpus '{shown(damaged.name)}' is damaged in {shown(registry_file())} "
@@ -60,10 +68,8 @@ def corpora_command(arguments: argparse.Namespace) -> int:
         corpus = resolve_corpus(arguments.name)
         stats = corpus.stats()
         entry = find_corpus(arguments.name)
-        table = Table.grid(padding=(0, 2))
-        table.add_column(style="bold cyan")
-        table.add_column()
-        table.add_row("name", Text(corpus.name))  # Text: `poems [draft].txt` keeps its brackets
+        table = make_fields_table(f"Corpus {corpus.name}")
+        table.add_row("name", Text(corpus.name, style="bold"))  # Text: `poems [draft].txt` keeps its brackets
         if entry is not None and entry.title:
             table.add_row("title", Text(entry.title))
         table.add_row("source", Text(corpus.source))

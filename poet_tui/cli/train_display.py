@@ -18,6 +18,7 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
+from poet_tui.cli.output import FLATTERED_NOTE, bits_per_char
 from poet_tui.event_types import (
     CheckpointEvent,
     DoneEvent,
@@ -61,6 +62,10 @@ def silence_terminal_echo() -> Callable[[], None] | None:
             termios.tcsetattr(descriptor, termios.TCSANOW, saved)
 
     return restore
+
+
+def per_token(loss: float | None) -> str:
+    return "—" if loss is None else f"{loss:.3f} nats/token"
 
 
 def resume_command(run: str) -> str:
@@ -125,14 +130,17 @@ class TrainingDisplay:
         match typed:
             case StartEvent(run=run, device=device, params=params):
                 self.console.print(f"run {run} on {device}, {human_count(params)} parameters", highlight=False)
+                if self.tokenizer_kind() == "word":
+                    self.console.print(FLATTERED_NOTE, markup=False, highlight=False)
             case EvalEvent(step=step, val_loss=val_loss, val_bpc=val_bpc, best=best, form_adherence=adherence):
                 in_form = "" if adherence is None else f", {adherence:.0%} of samples in form"
                 new = "" if typed.novelty is None else f", sample {typed.novelty:.0%} new"
                 self.console.print(
-                    f"step {step}: train loss {format_float(self.progress.train_loss)}, "
-                    f"val loss {val_loss:.4f}, {format_float(val_bpc, 3)} bits/char{in_form}{new}"
-                    + (" (best)" if best else ""),
+                    f"step {step}: train loss {format_float(self.progress.train_loss)} nats/token, "
+                    f"val loss {val_loss:.4f} nats/token, {bits_per_char(val_bpc, self.tokenizer_kind())} "
+                    f"bits/char{in_form}{new}" + (" (best)" if best else ""),
                     highlight=False,
+                    markup=False,
                 )
             case DoneEvent(step=step, reason=reason):
                 self.console.print(f"done after step {step} ({reason})", highlight=False)
@@ -153,17 +161,20 @@ class TrainingDisplay:
             "tokens/s",
             human_count(progress.tokens_per_s),
         )
+        table.add_row("train loss", per_token(progress.train_loss), "val loss", per_token(progress.val_loss))
         table.add_row(
-            "train loss",
-            format_float(progress.train_loss),
-            "val loss",
-            f"{format_float(progress.val_loss)}  ({format_float(progress.val_bpc)} bits/char)",
+            "best val",
+            per_token(progress.best_val_loss),
+            "bits/char",
+            bits_per_char(progress.val_bpc, self.tokenizer_kind()),
         )
         if progress.forms:
             table.add_row("forms", progress.forms_summary(), "adherence", progress.adherence_summary() or "—")
         if progress.novelty is not None:
             table.add_row("novelty", progress.novelty_summary(), "", "")
-        table.add_row("elapsed", human_duration(progress.elapsed_s), "ETA", human_duration(progress.eta_seconds()))
+        ended = progress.status in ("stopped", "done", "failed")  # no time left to estimate
+        eta = "—" if ended else human_duration(progress.eta_seconds())
+        table.add_row("elapsed", human_duration(progress.elapsed_s), "ETA", eta)
         memory = progress.memory
         gpu = (
             f"GPU {human_bytes(memory.get('gpu_allocated'))} alloc / {human_bytes(memory.get('gpu_peak'))} peak"
@@ -171,14 +182,21 @@ class TrainingDisplay:
             else "no GPU"
         )
         table.add_row("memory", f"RSS {human_bytes(memory.get('rss'))}", "", gpu)
-        parts: list[Any] = [table, ProgressBar(total=1.0, completed=progress.fraction or 0.0, width=60)]
+        bar = ProgressBar(total=1.0, completed=progress.fraction or 0.0, width=60)
+        parts: list[Any] = [table, bar, Text("")]  # the empty Text ends the bar's line
         recoveries = [notice for notice in progress.notices if notice.is_recovery]
         if recoveries:
             times = f"recovered {len(recoveries)} times; the last: " if len(recoveries) > 1 else "recovered: "
             parts.append(Text.assemble(("⚠ " + times, "bold yellow"), (recoveries[-1].line(), "yellow")))
+        if self.tokenizer_kind() == "word":
+            parts.append(Text(FLATTERED_NOTE, style="dim"))
         if progress.sample:
             parts.append(Text("\n" + progress.sample[-400:], style="italic"))
         return Panel(Group(*parts), title=self.title(), border_style="magenta")
+
+    def tokenizer_kind(self) -> str:
+        tokenizer = self.progress.config.get("tokenizer")
+        return str(tokenizer.get("kind", "")) if isinstance(tokenizer, dict) else ""
 
     def title(self) -> str:
         progress = self.progress
@@ -228,7 +246,7 @@ class TrainingDisplay:
     def print_summary(self) -> None:
         progress = self.progress
         self.console.print(
-            f"[bold]run {progress.run}[/bold]: best val loss {format_float(progress.best_val_loss)} "
+            f"[bold]run {progress.run}[/bold]: best val loss {per_token(progress.best_val_loss)} "
             f"after {progress.step} steps in {human_duration(time.monotonic() - progress.started)}; "
             f"try `poet generate {progress.run}`"
         )
