@@ -14,7 +14,7 @@ from poet_tui.cli.bench_command import results_table
 from poet_tui.cli.main import main
 from poet_tui.cli.output import FLATTERED_NOTE, TABLE_BOX
 from poet_tui.runs import Run
-from tests.helpers import tiny_config
+from tests.helpers import poet, tiny_config
 
 RULE = TABLE_BOX.head_row_horizontal * 3  # the line under a table's header, the same in every table
 
@@ -99,3 +99,13 @@ def test_the_bench_table_has_a_title_and_units(capsys: pytest.CaptureFixture[str
     assert text.lstrip().startswith("poet bench (1 cases)") and RULE in text
     for unit in ("tokens/s", "ms/token", "nats/char"):
         assert unit in text
+
+
+def test_generate_interactive_settings_is_a_titled_table(trained_run: Run) -> None:
+    result = poet("generate", "-i", trained_run.id, input_text=":temp 0.5\n:settings\n:quit\n")
+    assert result.returncode == 0, result.stderr
+    table = result.stdout.split("Sampling settings", 1)[1]
+    assert RULE in table
+    rows = {line.split()[0]: line.split()[1] for line in table.splitlines() if line.strip().startswith(":")}
+    assert rows[":temp"] == "0.50" and rows[":len"] == "300" and rows[":novelty"] == "off"
+    assert set(rows) >= {":temp", ":len", ":topk", ":topp", ":seed", ":poem", ":form", ":novelty"}
