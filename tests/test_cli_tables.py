@@ -96,7 +96,7 @@ def test_the_bench_table_has_a_title_and_units(capsys: pytest.CaptureFixture[str
     console = Console(width=120, record=True)
     console.print(results_table([result]))
     text = console.export_text()
-    assert text.lstrip().startswith("poet bench (1 cases)") and RULE in text
+    assert text.lstrip().startswith("poet bench on cpu ×2 (1 case)") and RULE in text
     for unit in ("tokens/s", "ms/token", "nats/char"):
         assert unit in text
 

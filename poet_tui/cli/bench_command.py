@@ -51,11 +51,12 @@ def bench_command(arguments: argparse.Namespace) -> int:
 def results_table(results: list[dict[str, Any]]) -> Any:
     from poet_tui.cli.output import make_table
 
+    devices = list(dict.fromkeys(device_of(result) for result in results))  # one device a run: said once
+    cases = f"{len(results)} case" + ("" if len(results) == 1 else "s")
     table = make_table(
-        f"poet bench ({len(results)} cases)",
+        f"poet bench on {', '.join(devices)} ({cases})",
         [
             ("case", "name"),
-            ("device", "muted"),
             ("speed\ntokens/s", "number"),
             ("sampling\nms/token", "number"),
             ("best val\nnats/char", "number"),
@@ -69,7 +70,6 @@ def results_table(results: list[dict[str, Any]]) -> Any:
         verdict = "—" if met is None else ("[green]met[/green]" if met else "[red]not met[/red]")
         table.add_row(
             result["case"],
-            result.get("gpu") or f"{result['device']} ×{result.get('cpu_threads', '?')}",
             human_count(result.get("tokens_per_s")),
             number(result.get("ms_per_token"), 3),
             number(result.get("best_val"), 4),
@@ -78,6 +78,10 @@ def results_table(results: list[dict[str, Any]]) -> Any:
             verdict,
         )
     return table
+
+
+def device_of(result: dict[str, Any]) -> str:
+    return str(result.get("gpu") or f"{result['device']} ×{result.get('cpu_threads', '?')}")
 
 
 def number(value: float | None, digits: int, suffix: str = "") -> str:

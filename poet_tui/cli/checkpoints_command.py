@@ -18,6 +18,7 @@ from poet_tui.cli.output import (
     bits_per_char,
     cli_console,
     flattered_note,
+    is_narrow,
     make_table,
     print_table,
 )
@@ -33,38 +34,39 @@ from poet_tui.run_progress import RunProgress
 from poet_tui.runs import Run, RunStore, looks_like_a_path, names_a_checkpoint_file
 
 
-def summary_table(title: str, summaries: list[CheckpointSummary]) -> Table:
+def summary_table(title: str, summaries: list[CheckpointSummary], narrow: bool = False) -> Table:
     """One row per checkpoint. The run id already names the start time, corpus and tokenizer, so the row shows
-    the rest; a problem column only when a checkpoint is damaged; a word run's bits/char marked (print_summaries
-    prints the footnote)."""
+    the rest (narrow: without the parameter count and file size); a problem column only when a checkpoint is
+    damaged; a word run's bits/char marked (print_summaries prints the footnote)."""
     damaged = any(summary.problem is not None for summary in summaries)
-    columns: list[tuple[str, ColumnKind]] = [("run (started-corpus-tokenizer)", "name"), ("checkpoint", "text")]
-    columns += [("step", "number"), ("params", "number"), ("val loss\nnats/token", "number")]
-    columns += [("val\nbits/char", "number"), ("size", "number")]
+    columns: list[tuple[str, ColumnKind]] = [("run (started-corpus-tokenizer)", "name")]
+    columns.append(("ckpt" if narrow else "checkpoint", "text"))
+    columns.append(("step", "number"))
+    if not narrow:
+        columns.append(("params", "number"))
+    columns += [("val loss\nnats/token", "number"), ("val\nbits/char", "number")]
+    if not narrow:
+        columns.append(("size", "number"))
     if damaged:
         columns.append(("problem", "problem"))
     table = make_table(title, columns)
     for summary in summaries:
         if summary.problem is not None:
             stem = Text(f"damaged {summary.stem}".rstrip(), style="red")
-            table.add_row(summary.run_id, stem, "", "", "", "", "", Text(summary.problem))
+            table.add_row(summary.run_id, stem, *[""] * (len(columns) - 3), Text(summary.problem))
             continue
-        table.add_row(
-            summary.run_id,
-            summary.stem,
-            f"{summary.step:,}",
-            human_count(summary.parameters),
-            format_float(summary.val_loss, 4),
-            bits_per_char(summary.val_bpc, summary.tokenizer),
-            human_bytes(summary.size_bytes),
-            *([""] if damaged else []),
-        )
+        cells = [summary.run_id, summary.stem, f"{summary.step:,}", human_count(summary.parameters)]
+        cells += [format_float(summary.val_loss, 4), bits_per_char(summary.val_bpc, summary.tokenizer)]
+        cells += [human_bytes(summary.size_bytes)]
+        if narrow:
+            del cells[6], cells[3]
+        table.add_row(*cells, *([""] if damaged else []))
     return table
 
 
 def print_summaries(console: Console, title: str, summaries: list[CheckpointSummary]) -> None:
     kinds = [summary.tokenizer for summary in summaries if summary.problem is None]
-    print_table(console, summary_table(title, summaries), flattered_note(kinds))
+    print_table(console, summary_table(title, summaries, is_narrow(console)), flattered_note(kinds))
 
 
 def print_evaluations(console: Console, evaluations: list[EvalEvent], tokenizer_kind: str) -> None:
@@ -166,7 +168,7 @@ def checkpoints_command(arguments: argparse.Namespace) -> int:
         progress = RunProgress.from_run(run)
         console.print(
             Text.assemble(
-                ("run ", "bold"), (run.id, NAME_STYLE), f"  {progress.status}  ", (str(run.directory), "dim")
+                ("run ", "bold"), (run.id, NAME_STYLE), f"  {progress.status}\n", (str(run.directory), "dim")
             ),
             highlight=False,
         )

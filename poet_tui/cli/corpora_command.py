@@ -8,7 +8,7 @@ import sys
 from rich.text import Text
 
 from poet_tui.cli.main import EXIT_OK
-from poet_tui.cli.output import cli_console, make_fields_table, make_table
+from poet_tui.cli.output import ColumnKind, cli_console, is_narrow, make_fields_table, make_table
 from poet_tui.corpus_reading import shown
 from poet_tui.corpus_registry import (
     BundledCorpusName,
@@ -31,28 +31,18 @@ def corpora_command(arguments: argparse.Namespace) -> int:
     if action == "list":
         registry = read_registry()
         listed = bundled_corpora() + registry.entries
-        table = make_table(
-            f"Corpora ({len(listed)})",
-            [
-                ("name", "name"),
-                ("title", "text"),
-                ("lang", "muted"),
-                ("kind", "muted"),
-                ("poems", "number"),
-                ("chars", "number"),
-                ("size", "number"),
-            ],
-        )
+        narrow = is_narrow(console)  # the size is left out; `poet corpora show NAME` says it
+        columns: list[tuple[str, ColumnKind]] = [("name", "name"), ("title", "text"), ("lang", "muted")]
+        columns += [("kind", "muted"), ("poems", "number"), ("chars", "number")]
+        if not narrow:
+            columns.append(("size", "number"))
+        table = make_table(f"Corpora ({len(listed)})", columns)
         for item in listed:
-            table.add_row(  # Text: a title or path is shown as written, never read as Rich markup
-                Text(item.name),
-                Text(item.title),
-                Text(item.language),
-                "bundled" if item.bundled else "yours",
-                human_count(item.documents),
-                human_count(item.characters),
-                human_bytes(item.size_bytes),
-            )
+            cells = [Text(item.name), Text(item.title), Text(item.language), "bundled" if item.bundled else "yours"]
+            cells += [human_count(item.documents), human_count(item.characters)]
+            if not narrow:
+                cells.append(human_bytes(item.size_bytes))
+            table.add_row(*cells)  # Text: a title or path is shown as written, never read as Rich markup
         console.print(table)
         console.print(
             "Add your own with `poet corpora add PATH`; `poet corpora show NAME` previews one.", highlight=False

@@ -19,6 +19,7 @@ TABLE_BOX = box.SIMPLE_HEAD
 NAME_STYLE = "bold cyan"
 MUTED_STYLE = "dim"
 FIELD_STYLE = "cyan"  # the labels of a fields table (`poet corpora show`, `poet checkpoints show`)
+NARROW_WIDTH = 100
 FLATTERED_MARK = "*"
 FLATTERED_NOTE = (
     "* a word model's bits/char is flattered by <unk>: every word rarer than its min count is scored as one "
@@ -35,28 +36,35 @@ def cli_console() -> Console:
 
 
 def make_table(title: str, columns: Sequence[tuple[str, ColumnKind]]) -> Table:
-    """A titled table whose columns are styled by what they hold. A name never wraps (it is what a user types
-    next); a long free-text column folds instead of pushing the numbers off a narrow terminal."""
+    """A titled table whose columns are styled by what they hold. Names and numbers never wrap (a name is what a
+    user types next); text columns wrap instead, so on a narrow terminal they give up the room."""
     table = Table(
         title=title,
         title_justify="left",
         title_style="bold",
         box=TABLE_BOX,
         header_style="bold",
+        show_edge=False,
+        padding=(0, 1, 0, 0),  # with the box's space between columns: two spaces apart, none wasted at the edges
         pad_edge=False,
     )
     for header, kind in columns:
         if kind == "name":
-            table.add_column(header, style=NAME_STYLE, overflow="fold", min_width=8)
+            table.add_column(header, style=NAME_STYLE, no_wrap=True)
         elif kind == "number":
             table.add_column(header, justify="right", no_wrap=True)
         elif kind == "muted":
-            table.add_column(header, style=MUTED_STYLE, no_wrap=True)
+            table.add_column(header, style=MUTED_STYLE, overflow="fold")
         elif kind == "problem":
             table.add_column(header, style="red", overflow="fold", ratio=1)
         else:
-            table.add_column(header, overflow="ellipsis", no_wrap=True)
+            table.add_column(header, overflow="fold")
     return table
+
+
+def is_narrow(console: Console) -> bool:
+    """Under 100 columns a wide table leaves out its secondary columns rather than cutting its names."""
+    return console.width < NARROW_WIDTH
 
 
 def make_fields_table(title: str) -> Table:
@@ -68,9 +76,12 @@ def make_fields_table(title: str) -> Table:
 
 
 def bits_per_char(value: float | None, tokenizer_kind: str, digits: int = 3) -> str:
-    """bits/char as the CLI shows it: a word model's marked, as FLATTERED_NOTE explains under the table."""
+    """bits/char as the CLI shows it: a word model's marked, as FLATTERED_NOTE explains under the table; the
+    others end in a space, so that right-aligned figures keep their decimal points in one column."""
     shown = format_float(value, digits)
-    return shown + FLATTERED_MARK if value is not None and tokenizer_kind == "word" else shown
+    if value is None:
+        return shown
+    return shown + (FLATTERED_MARK if tokenizer_kind == "word" else " ")
 
 
 def flattered_note(tokenizer_kinds: Sequence[str]) -> str | None:
