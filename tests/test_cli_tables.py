@@ -109,3 +109,16 @@ def test_generate_interactive_settings_is_a_titled_table(trained_run: Run) -> No
     rows = {line.split()[0]: line.split()[1] for line in table.splitlines() if line.strip().startswith(":")}
     assert rows[":temp"] == "0.50" and rows[":len"] == "300" and rows[":novelty"] == "off"
     assert set(rows) >= {":temp", ":len", ":topk", ":topp", ":seed", ":poem", ":form", ":novelty"}
+
+
+def test_at_80_columns_run_names_stay_whole_and_every_row_fits(trained_run: Run) -> None:
+    from poet_tui.cli.checkpoints_command import print_summaries
+    from poet_tui.run_catalog import checkpoint_summaries
+
+    console = Console(width=80, record=True)
+    print_summaries(console, "Checkpoints", checkpoint_summaries([trained_run]))
+    lines = console.export_text().splitlines()
+    rows = [line for line in lines if line.startswith(trained_run.id)]
+    assert [row.split()[1] for row in rows] == ["best", "latest"]  # whole names, one line a checkpoint
+    assert all(len(line.rstrip()) <= 80 for line in lines)
+    assert "nats/token" in "\n".join(lines) and "bits/char" in "\n".join(lines)
