@@ -129,21 +129,24 @@ class TrainingDisplay:
             return
         match typed:
             case StartEvent(run=run, device=device, params=params):
-                self.console.print(f"run {run} on {device}, {human_count(params)} parameters", highlight=False)
+                self.console.print(
+                    f"run {run} on {device}, {human_count(params)} parameters", highlight=False, soft_wrap=True
+                )
                 if self.tokenizer_kind() == "word":
-                    self.console.print(FLATTERED_NOTE, markup=False, highlight=False)
+                    self.console.print(FLATTERED_NOTE, markup=False, highlight=False, soft_wrap=True)
             case EvalEvent(step=step, val_loss=val_loss, val_bpc=val_bpc, best=best, form_adherence=adherence):
                 in_form = "" if adherence is None else f", {adherence:.0%} of samples in form"
                 new = "" if typed.novelty is None else f", sample {typed.novelty:.0%} new"
                 self.console.print(
                     f"step {step}: train loss {format_float(self.progress.train_loss)} nats/token, "
-                    f"val loss {val_loss:.4f} nats/token, {bits_per_char(val_bpc, self.tokenizer_kind())} "
+                    f"val loss {val_loss:.4f} nats/token, {bits_per_char(val_bpc, self.tokenizer_kind()).rstrip()} "
                     f"bits/char{in_form}{new}" + (" (best)" if best else ""),
                     highlight=False,
                     markup=False,
+                    soft_wrap=True,  # one line an event: a log is read with grep
                 )
             case DoneEvent(step=step, reason=reason):
-                self.console.print(f"done after step {step} ({reason})", highlight=False)
+                self.console.print(f"done after step {step} ({reason})", highlight=False, soft_wrap=True)
             case _:
                 pass
 
@@ -220,11 +223,18 @@ class TrainingDisplay:
         saved = [checkpoint for checkpoint in self.progress.checkpoints if checkpoint.kind == "latest"]
         return saved[-1] if saved else None
 
+    @property
+    def unwrapped(self) -> bool:
+        """Piped or logged, a sentence stays one line (a terminal wraps it at words instead)."""
+        return not self.console.is_terminal
+
     def print_stopped(self) -> None:
         """After a stop (a Ctrl-C, or a second one that did not wait): the step saved, where, and how to resume."""
         progress = self.progress
         if not progress.run:
-            self.console.print("stopped before the run started; nothing was saved.", highlight=False)
+            self.console.print(
+                "stopped before the run started; nothing was saved.", highlight=False, soft_wrap=self.unwrapped
+            )
             return
         saved = self.last_saved()
         step = self.reached_step()
@@ -236,17 +246,23 @@ class TrainingDisplay:
             self.console.print(
                 f"[bold]run {progress.run}[/bold]: {said}; no checkpoint was saved yet, so there is nothing to resume.",
                 highlight=False,
+                soft_wrap=self.unwrapped,
             )
             return
         saved_at = " and saved" if saved.step == step else f"; the last step saved is {saved.step}"
-        self.console.print(f"[bold]run {progress.run}[/bold]: {said}{saved_at}.", highlight=False)
+        self.console.print(
+            f"[bold]run {progress.run}[/bold]: {said}{saved_at}.", highlight=False, soft_wrap=self.unwrapped
+        )
         self.console.print(f"saved in: {saved.path}", highlight=False, soft_wrap=True)
-        self.console.print(f"resume it with: [bold]{resume_command(progress.run)}[/bold]", highlight=False)
+        self.console.print(
+            f"resume it with: [bold]{resume_command(progress.run)}[/bold]", highlight=False, soft_wrap=self.unwrapped
+        )
 
     def print_summary(self) -> None:
         progress = self.progress
         self.console.print(
             f"[bold]run {progress.run}[/bold]: best val loss {per_token(progress.best_val_loss)} "
             f"after {progress.step} steps in {human_duration(time.monotonic() - progress.started)}; "
-            f"try `poet generate {progress.run}`"
+            f"try `poet generate {progress.run}`",
+            soft_wrap=self.unwrapped,
         )
