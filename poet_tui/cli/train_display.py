@@ -157,7 +157,6 @@ class TrainingDisplay:
         table.add_column()
         table.add_column(style="bold cyan")
         table.add_column()
-        table.add_row("run", progress.run or "starting…", "device", progress.device or "—")
         table.add_row(
             "step",
             f"{self.reached_step()} (epoch {progress.epoch:.2f})",
@@ -186,7 +185,11 @@ class TrainingDisplay:
         )
         table.add_row("memory", f"RSS {human_bytes(memory.get('rss'))}", "", gpu)
         bar = ProgressBar(total=1.0, completed=progress.fraction or 0.0, width=60)
-        parts: list[Any] = [table, bar, Text("")]  # the empty Text ends the bar's line
+        # The run's name on a line of its own, whole: it is what `--resume` and `poet generate` take.
+        heading = Text.assemble(("run ", "bold cyan"), (progress.run or "starting…", "bold"))
+        if progress.device:
+            heading.append_text(Text.assemble(("  on ", "bold cyan"), progress.device))
+        parts: list[Any] = [heading, table, bar, Text("")]  # the empty Text ends the bar's line
         recoveries = [notice for notice in progress.notices if notice.is_recovery]
         if recoveries:
             times = f"recovered {len(recoveries)} times; the last: " if len(recoveries) > 1 else "recovered: "
