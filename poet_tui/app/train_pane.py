@@ -14,7 +14,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
-from textual.message import Message
 from textual.widgets import Button, ProgressBar, Select, Static
 from textual.worker import get_current_worker
 
@@ -30,6 +29,7 @@ from poet_tui.app.messages import (
 from poet_tui.app.notice_toasts import NoticeToasts
 from poet_tui.app.run_stats import stats_content, time_text
 from poet_tui.app.train_form import TrainForm
+from poet_tui.app.train_runs import EarlierRuns, HistoryLoaded, RunViewed, read_history, scan_runs
 from poet_tui.app.training_process import ChildTraining, FollowedRun, TrainingSource
 from poet_tui.errors import PoetError
 from poet_tui.event_types import CheckpointEvent, NoticeEvent, StartEvent, typed_events
@@ -38,44 +38,6 @@ from poet_tui.training_child import resume_flags
 
 REFRESH_INTERVAL_S = 0.25
 GPU_POLL_S = 2.0
-
-
-class EarlierRuns(Message):
-    """Runs that can be resumed or watched: (run id, status, step)."""
-
-    def __init__(self, runs: list[tuple[str, str, int]]) -> None:
-        super().__init__()
-        self.runs = runs
-
-
-class RunViewed(Message):
-    def __init__(self, progress: RunProgress) -> None:
-        super().__init__()
-        self.progress = progress
-
-
-class HistoryLoaded(Message):
-    """A run's whole metrics.jsonl, folded, read before resuming it: the plot and the best go on from there."""
-
-    def __init__(self, run_id: str, progress: RunProgress | None, error: str | None = None) -> None:
-        super().__init__()
-        self.run_id = run_id
-        self.progress = progress
-        self.error = error
-
-
-def scan_runs() -> list[tuple[str, str, int]]:
-    from poet_tui.runs import RunStore
-
-    found = []
-    for run in reversed(RunStore().list()):
-        try:
-            progress = RunProgress.from_run(run)
-        except PoetError:
-            continue  # a damaged run: the Checkpoints pane lists it with its reason
-        if progress.status in ("running", "interrupted", "stopped"):
-            found.append((run.id, progress.status, progress.step))
-    return found
 
 
 class TrainPane(ForwardWorkerFailures, Horizontal):
@@ -278,14 +240,7 @@ class TrainPane(ForwardWorkerFailures, Horizontal):
 
     @work(thread=True, exclusive=True, group="history", exit_on_error=False)
     def load_history(self, run_id: str) -> None:
-        from poet_tui.runs import RunStore
-
-        try:
-            progress = RunProgress.from_run(RunStore().get(run_id))
-        except PoetError as error:
-            self.post_message(HistoryLoaded(run_id, None, str(error)))
-        else:
-            self.post_message(HistoryLoaded(run_id, progress))
+        self.post_message(read_history(run_id))
 
     def on_history_loaded(self, message: HistoryLoaded) -> None:
         """The run's history is folded: resume it on top, so the plot starts at step 0 and the best is known."""
@@ -341,6 +296,7 @@ class TrainPane(ForwardWorkerFailures, Horizontal):
 
     def update_buttons(self) -> None:
         training = self.source is not None or self.loading_history is not None
+        self.set_class(training, "-training")  # on a small terminal the locked form gives way to the run
         self.query_one("#train-start", Button).disabled = training
         self.query_one("#train-resume", Button).disabled = training
         pause = self.query_one("#train-pause", Button)
