@@ -101,6 +101,7 @@ class LossPlot(PlotextPlot):
         self.marked: list[int] = []  # the steps marked in the last drawing
         self.plotted_steps: tuple[int, int] | None = None  # the first and last step in the last drawing
         self.tick_labels: tuple[list[str], list[str]] = ([], [])  # (step, loss) tick labels last drawn
+        self.y_range: tuple[float, float] | None = None  # the loss axis last drawn (log10 of losses on a log scale)
         self.colours: dict[str, RGB] = {}
         self.dirty = True
 
@@ -203,7 +204,7 @@ class LossPlot(PlotextPlot):
     def set_axes(self, plt: Any, train: Points, validation: Points) -> None:
         points = train + validation
         if not points:
-            self.plotted_steps, self.tick_labels = None, ([], [])
+            self.plotted_steps, self.tick_labels, self.y_range = None, ([], []), None
             return
         steps = [step for step, _ in points] + self.marked
         first, last = min(steps), max(steps)
@@ -216,6 +217,7 @@ class LossPlot(PlotextPlot):
         bottom, top = padded(self.value(low), self.value(high))
         plt.xlim(first, last)
         plt.ylim(bottom, top)
+        self.y_range = (bottom, top)
         plt.xticks(x_values, x_labels)
         plt.yticks(y_values, y_labels)
         self.plotted_steps = (first, last)

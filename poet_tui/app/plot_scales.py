@@ -23,16 +23,14 @@ def nice_step(span: float, most: int) -> float:
     return 10.0 * power
 
 
-def nice_ticks(low: float, high: float, most: int = 6, *, whole: bool = False) -> list[float]:
-    """Round values inside [low, high], at most `most` of them (integers only when `whole`); one value when
-    the range is a single point."""
+def nice_ticks(low: float, high: float, most: int = 6, *, whole: bool = False, finest: float = 0.0) -> list[float]:
+    """Round values inside [low, high], at most `most` of them (integers only when `whole`, never closer than
+    `finest`); one value when the range is a single point."""
     if high < low:
         low, high = high, low
     if high - low < 1e-12:
         return [round(low) if whole else low]
-    step = nice_step(high - low, most)
-    if whole:
-        step = max(1.0, step)
+    step = max(nice_step(high - low, most), 1.0 if whole else finest)
     first = math.ceil(low / step - 1e-9)
     last = math.floor(high / step + 1e-9)
     return [round(index * step, 10) for index in range(first, last + 1)]
@@ -72,10 +70,10 @@ def loss_ticks(low: float, high: float, most: int = 5, *, log: bool = False) -> 
     """Ticks for the loss axis and their labels. On a log scale the values are still round losses, placed at
     their logarithm (the plot draws log10 of each loss)."""
     if not log:
-        values = nice_ticks(low, high, most)
+        values = nice_ticks(low, high, most, finest=0.01)  # two decimals tell them apart
         return values, loss_labels(values)
     low, high = max(low, 1e-6), max(high, 1e-6)
-    values = [value for value in nice_ticks(low, high, most) if value > 0]
+    values = [value for value in nice_ticks(low, high, most, finest=0.01) if value > 0]
     if high / low >= 10:  # over a decade: 1, 2, 5 × 10^k read better than evenly spaced values
         values = [
             factor * 10.0**power
@@ -87,11 +85,11 @@ def loss_ticks(low: float, high: float, most: int = 5, *, log: bool = False) -> 
     return [math.log10(value) for value in values], labels or loss_labels(values)
 
 
-def padded(low: float, high: float, share: float = 0.05) -> tuple[float, float]:
-    """A range with a little room at each end, so no point sits on the frame."""
-    span = high - low
-    room = span * share if span > 0 else max(abs(low) * 0.05, 0.05)
-    return low - room, high + room
+def padded(low: float, high: float, share: float = 0.05, least: float = 0.02) -> tuple[float, float]:
+    """A range with a little room at each end, so no point sits on the frame, and at least `least` wide, so
+    a flat curve is not blown up into noise."""
+    middle, half = (low + high) / 2, max((high - low) * (1 + 2 * share), least) / 2
+    return middle - half, middle + half
 
 
 def smoothed(points: Points, span: float | None = None) -> Points:
