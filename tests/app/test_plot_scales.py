@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import pytest
@@ -21,7 +22,7 @@ def test_step_ticks_are_whole_and_round(low: int, high: int) -> None:
     values, labels = step_ticks(low, high, most=6)
     assert 1 <= len(values) <= 7
     assert all(low <= value <= high and value == int(value) for value in values)
-    gaps = {round(b - a, 6) for a, b in zip(values, values[1:], strict=False)}
+    gaps = {round(b - a, 6) for a, b in itertools.pairwise(values)}
     assert len(gaps) <= 1 and all(is_round(gap) for gap in gaps)
     assert not any("." in label and not label.endswith(("k", "M")) for label in labels)  # never 72.5 steps
 

@@ -16,8 +16,8 @@ from textual.widgets._footer import FooterKey
 
 import poet_tui.app.train_pane
 from poet_tui.app.form_plot import LossAndFormPlot
-from poet_tui.app.training_process import TrainingSource
 from poet_tui.app.train_pane import TrainPane
+from poet_tui.app.training_process import TrainingSource
 from poet_tui.run_progress import RunProgress
 from tests.helpers.pilot import RecordingApp, fill, run_app, text_of, wait_until
 
