@@ -72,8 +72,14 @@ class LossPlot(PlotextPlot):
 
     can_focus = True
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("l", "toggle_log", "Log scale", id="plot.log"),
-        Binding("z", "toggle_zoom", "Zoom recent", id="plot.zoom"),
+        Binding("l", "toggle_log", "Log scale", tooltip="Loss plot: log scale on or off", id="plot.log"),
+        Binding(
+            "z",
+            "toggle_zoom",
+            "Zoom recent",
+            tooltip="Loss plot: the last quarter of the steps, or all",
+            id="plot.zoom",
+        ),
     ]
 
     def __init__(
@@ -237,7 +243,7 @@ class LossPlot(PlotextPlot):
     def legend(self, raw: bool, validation: bool, recovered: bool) -> Content:
         """The legend under the frame, never over the data: each entry in its series' colour."""
         if not self.train_points and not self.val_points:
-            return Content("")
+            return Content("")  # an empty frame says enough; the Run panel says what the run is doing
         parts: list[str | tuple[str, str]] = []
         for key, words in self.legend_items(raw, validation, recovered):
             if parts:

@@ -21,6 +21,7 @@ STATE_STYLES = {
     "resuming": ("◌", "$text-muted"),
     "training": ("●", "$text-success"),
     "running": ("●", "$text-success"),
+    "finishing": ("●", "$text-success"),
     "paused": ("‖", "$text-warning"),
     "stopping": ("■", "$text-warning"),
     "stopped": ("■", "$text-primary"),
@@ -40,6 +41,8 @@ def run_state(progress: RunProgress, source: TrainingSource | None) -> str:
         return "stopping"
     if progress.status == "starting" or (source is not None and progress.status == "training" and not progress.stepped):
         return "resuming" if progress.resumed_from_step is not None else "starting"
+    if source is not None and progress.status == "training" and (progress.fraction or 0.0) >= 1:
+        return "finishing"  # the budget is spent: the last evaluation and checkpoint, then goodbye
     return progress.status
 
 
@@ -54,6 +57,8 @@ def state_line(state: str, progress: RunProgress) -> list[str | tuple[str, str]]
     words = state
     if state == "stopping":
         words = "stopping: saving a checkpoint…"
+    elif state == "finishing":
+        words = "finishing: the last evaluation and checkpoint…"
     elif state == "resuming":
         words = f"resuming: {RESUME_LOADING}" if loading else f"resuming from step {progress.resumed_from_step or 0:,}"
     elif state == "starting" and loading:
@@ -81,7 +86,7 @@ def step_line(state: str, progress: RunProgress, live: bool) -> str:
     if live:
         return f"\nstep {progress.step:,} · {epoch} · {human_count(progress.tokens_per_s)} tokens/s"
     trained = f" · {human_duration(progress.elapsed_s)} of training" if progress.elapsed_s > 0 else ""
-    if state in ("paused", "stopping"):
+    if state in ("paused", "stopping", "finishing"):
         return f"\nstep {progress.step:,} · {epoch}{trained}"
     return f"\n{state} at step {progress.step:,} · {epoch}{trained}"
 
