@@ -167,7 +167,7 @@ class LossPlot(PlotextPlot):
         }
         self.colours["raw"] = blend(self.colours["train"], background, RAW_SHARE)
         self.colours["ticks"] = blend(foreground, background, 0.75)
-        name = f"poet-{self.app.theme}"
+        name = f"poet-{self.id or id(self)}"  # each plot its own: their panels' backgrounds may differ
         plotext_themes[name] = [background, background, self.colours["ticks"], "default", [foreground]]
         self.theme = cast(Any, name)
 

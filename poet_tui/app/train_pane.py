@@ -151,7 +151,7 @@ class TrainPane(ForwardWorkerFailures, Horizontal):
 
     # ----- starting, pausing, stopping -----
     def action_start(self) -> None:
-        if self.source is not None:
+        if self.source is not None or self.loading_history is not None:
             self.notify("A run is already training; stop it first (ctrl+t).", severity="warning")
             return
         try:
