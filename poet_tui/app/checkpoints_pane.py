@@ -22,17 +22,11 @@ from poet_tui.app.run_plot import RunCurvesPlot
 from poet_tui.app.run_table import (
     CHECKPOINT_PREFIX,
     COLUMN_BY_KEY,
-    COLUMNS,
     RUN_PREFIX,
     SORTABLE,
-    Layout,
     RunTable,
     checkpoint_key,
-    checkpoint_label,
-    layout_for,
     run_key,
-    run_label,
-    styled,
 )
 from poet_tui.paths import poet_home
 
@@ -87,7 +81,9 @@ class CheckpointsPane(ForwardWorkerFailures, Vertical):
     def on_mount(self) -> None:
         self.query_one("#checkpoint-config-scroll").border_title = "run"
         self.query_one(RunTable).border_title = "Runs"
-        self.make_columns()
+        self.fill_table()
+        # The table's status colours and the plot's series follow the theme: redrawn when it changes.
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self.fill_table())
 
     def focus_default(self) -> None:
         self.query_one(RunTable).focus()
@@ -162,54 +158,13 @@ class CheckpointsPane(ForwardWorkerFailures, Vertical):
             return {run_key(run_id)} if run_id else set()
         return {run_key(run.run_id)} | {checkpoint_key(checkpoint.path) for checkpoint in run.checkpoints}
 
-    def ordered(self) -> list[Any]:
-        column = COLUMN_BY_KEY[self.sort_key]
-        return sorted(self.runs, key=column.value, reverse=self.sort_reverse)
-
-    def make_columns(self, layout: Layout | None = None) -> None:
-        table = self.query_one(RunTable)
-        table.clear(columns=True)
-        columns = layout.columns if layout is not None else COLUMNS
-        narrow = layout is not None and layout.narrow
-        table.header_height = 2 if narrow else 1
-        for column in columns:
-            arrow = (" ▼" if self.sort_reverse else " ▲") if column.key == self.sort_key else ""
-            width = layout.widths.get(column.key) if layout is not None else None
-            table.add_column(column.label_for(narrow) + arrow, key=column.key, width=width)
-
     def fill_table(self, cursor: str | None = None) -> None:
         """Rows for the runs in order, expanded ones with their checkpoints; the cursor on `cursor` (a row key),
         else on what it was on (its run when that checkpoint is gone), else on the first row."""
         table = self.query_one(RunTable)
         keep = cursor if cursor is not None else table.cursor_key
-        room = table.scrollable_content_region.width - 1  # a column for the scroll bar when rows outgrow it
-        layout = layout_for(self.runs, room, self.sort_key)
-        self.make_columns(layout if self.runs else None)
-        self.row_keys = []
-        for run in self.ordered():
-            expanded = run.run_id in self.expanded and run.problem is None
-            cells = []
-            for column in layout.columns:
-                if column.key == "run":
-                    cells.append(run_label(run, layout.names[run.run_id], expanded, run.run_id in self.marked))
-                    continue
-                cell = styled(column.run_text(run), column.key)
-                if column.key == "status":
-                    cell.stylize(self.status_style(run.status))
-                elif column.key == "curve":
-                    cell.stylize(self.theme_colour("accent"))
-                cells.append(cell)
-            table.add_row(*cells, key=run_key(run.run_id))
-            self.row_keys.append(run_key(run.run_id))
-            if not expanded:
-                continue
-            for index, checkpoint in enumerate(run.checkpoints):
-                label = checkpoint_label(checkpoint, index == len(run.checkpoints) - 1)
-                cells = [label] + [styled(column.checkpoint_text(checkpoint, run), "") for column in layout.columns[1:]]
-                if checkpoint.problem:
-                    cells[-1].stylize(self.status_style("damaged"))
-                table.add_row(*cells, key=checkpoint_key(checkpoint.path))
-                self.row_keys.append(checkpoint_key(checkpoint.path))
+        ordered = sorted(self.runs, key=COLUMN_BY_KEY[self.sort_key].value, reverse=self.sort_reverse)
+        self.row_keys = table.show_runs(ordered, self.sort_key, self.sort_reverse, self.expanded, self.marked)
         target = self.row_for(keep)
         if target is not None:
             table.move_cursor(row=self.row_keys.index(target), scroll=True)
@@ -224,15 +179,6 @@ class CheckpointsPane(ForwardWorkerFailures, Vertical):
             if owner in self.row_keys:
                 return owner
         return self.row_keys[0] if self.row_keys else None
-
-    def theme_colour(self, name: str) -> str:
-        """A colour of the app's theme for a rich Text cell (the table does not resolve theme variables)."""
-        return str(getattr(self.app.current_theme, name, None) or "")
-
-    def status_style(self, status: str) -> str:
-        colour = {"training": "accent", "stopped": "warning", "done": "success", "failed": "error", "damaged": "error"}
-        style = self.theme_colour(colour.get(status, "foreground"))
-        return f"bold {style}" if status in ("training", "damaged") else style
 
     # ----- the highlighted row -----
     @property

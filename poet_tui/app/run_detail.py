@@ -110,14 +110,16 @@ def detail_content(run: Any, checkpoint: Any | None, home: Path) -> Content:
 
 
 def files_parts(run: Any, home: Path) -> list[Part]:
-    """The run's folder, then each checkpoint's weights file inside it (short enough not to wrap)."""
-    folder = relative(str(Path(run.checkpoints[0].path).parent.parent), home) if run.checkpoints else ""
-    parts: list[Part] = line("files", f"{folder}/" if folder else "no checkpoint yet")
+    """The run's folder under POET_HOME, then each checkpoint's weights in it: each path on a line of its own,
+    short enough not to wrap."""
+    if not run.checkpoints:
+        return line("files", "no checkpoint yet")
+    folder = relative(str(Path(run.checkpoints[0].path).parent.parent), home)
+    parts: list[Part] = [("\nfiles ", "$text-muted"), (f"({human_bytes(run.size_bytes)})", "$text-muted")]
+    parts.append(f"\n  {folder}/")
     for checkpoint in run.checkpoints:
-        name = Path(checkpoint.path).name
         size = "damaged" if checkpoint.problem else human_bytes(checkpoint.size_bytes)
-        parts += [f"\n  checkpoints/{name}", (f" · {size}", "$text-muted")]
-    parts += [("\ntotal ", "$text-muted"), human_bytes(run.size_bytes)]
+        parts += [f"\n    checkpoints/{Path(checkpoint.path).name}", (f" · {size}", "$text-muted")]
     return parts
 
 

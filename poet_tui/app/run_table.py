@@ -228,6 +228,48 @@ class RunTable(DataTable[Text]):
     def pane_action(self, name: str) -> None:
         self.pane_action_named(f"action_{name}")
 
+    def show_runs(
+        self, runs: list[Any], sort_key: str, reverse: bool, expanded: set[str], marked: list[str]
+    ) -> list[str]:
+        """Rows for `runs` in this order, the expanded ones followed by their checkpoints; the rows' keys."""
+        layout = layout_for(runs, self.scrollable_content_region.width - 1, sort_key)  # -1: a scroll bar's room
+        self.clear(columns=True)
+        self.header_height = 2 if layout.narrow and runs else 1
+        for column in layout.columns if runs else COLUMNS:
+            arrow = (" ▼" if reverse else " ▲") if column.key == sort_key else ""
+            narrow = layout.narrow and bool(runs)
+            self.add_column(column.label_for(narrow) + arrow, key=column.key, width=layout.widths.get(column.key))
+        keys: list[str] = []
+        for run in runs:
+            shown = run.run_id in expanded and run.problem is None
+            cells = [run_label(run, layout.names[run.run_id], shown, run.run_id in marked)]
+            for column in layout.columns[1:]:
+                cell = styled(column.run_text(run), column.key)
+                if column.key == "status":
+                    cell.stylize(self.status_style(run.status))
+                elif column.key == "curve":
+                    cell.stylize(self.theme_colour("accent"))
+                cells.append(cell)
+            keys.append(run_key(run.run_id))
+            self.add_row(*cells, key=keys[-1])
+            for index, checkpoint in enumerate(run.checkpoints if shown else ()):
+                cells = [checkpoint_label(checkpoint, index == len(run.checkpoints) - 1)]
+                cells += [styled(column.checkpoint_text(checkpoint, run), "") for column in layout.columns[1:]]
+                if checkpoint.problem:
+                    cells[-1].stylize(self.status_style("damaged"))
+                keys.append(checkpoint_key(checkpoint.path))
+                self.add_row(*cells, key=keys[-1])
+        return keys
+
+    def theme_colour(self, name: str) -> str:
+        """A colour of the app's theme for a rich Text cell (the table does not resolve theme variables)."""
+        return str(getattr(self.app.current_theme, name, None) or "")
+
+    def status_style(self, status: str) -> str:
+        colour = {"training": "accent", "stopped": "warning", "done": "success", "failed": "error", "damaged": "error"}
+        style = self.theme_colour(colour.get(status, "foreground"))
+        return f"bold {style}" if status in ("training", "damaged") else style
+
     def on_resize(self) -> None:
         self.pane_action_named("table_resized")
 

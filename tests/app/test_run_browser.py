@@ -245,3 +245,43 @@ def test_ticks_are_round() -> None:
     assert nice_ticks(1.1, 2.0, count=4) == [1.0, 1.25, 1.5, 1.75, 2.0]
     assert [tick_label(value, 0.25) for value in (0.75, 1.0)] == ["0.75", "1.00"]
     assert tick_label(20_000, 5_000) == "20k" and tick_label(40, 20) == "40"
+
+
+def test_status_shows_a_training_run_and_a_damaged_one_with_its_reason(fixed_home: Path) -> None:
+    from poet_tui.runs import Run
+
+    training = add_run(fixed_home, NEWER_RUN)
+    broken = add_run(fixed_home, WORD_RUN)
+    (broken / "run.toml").write_text("this is [ not toml")
+    app = BrowsingApp()
+
+    async def script(pilot: Pilot[Any]) -> None:
+        pane = await open_browser(pilot, 3)
+        assert [row[-1] for row in row_texts(pane)] == ["training", "damaged", "stopped"]
+        await pilot.press("down")
+        detail = text_of(pane.query_one("#checkpoint-config"))
+        assert "damaged: " in detail and "run.toml" in detail and "d deletes the run" in detail
+        await pilot.press("enter", "r")
+        await pilot.pause()
+        assert not app.opened and not app.resumed and len(app.errors()) == 2
+
+    with Run(training).lock():  # held as a trainer holds it
+        run_app(app, script)
+
+
+def test_plot_and_status_colours_follow_the_theme(fixed_home: Path) -> None:
+    app = BrowsingApp()
+
+    async def script(pilot: Pilot[Any]) -> None:
+        pane = await open_browser(pilot, 1)
+        plot = pane.query_one(RunCurvesPlot)
+        status = pane.query_one(RunTable).get_row_at(0)[-1]
+        assert str(app.current_theme.warning).lower() in str(status.spans[0].style).lower()
+        app.theme = "nord"
+        await pilot.pause()
+        status = pane.query_one(RunTable).get_row_at(0)[-1]
+        assert str(app.current_theme.warning).lower() in str(status.spans[0].style).lower()
+        first = plot.palette()[0]
+        assert f"#{first[0]:02x}{first[1]:02x}{first[2]:02x}" == str(app.current_theme.accent).lower()
+
+    run_app(app, script)
