@@ -62,7 +62,7 @@ def checkpoint_parts(checkpoint: Any, run: Any, home: Path) -> list[Part]:
     if checkpoint.created:
         parts += line("written", checkpoint.created.replace("T", " ")[:16])
     parts += line("file", f"checkpoints/{Path(checkpoint.path).name}")
-    parts.append("\n")
+    parts.append(("\nEnter opens this checkpoint; r resumes the run from its latest.\n", "$text-muted"))
     return parts
 
 
