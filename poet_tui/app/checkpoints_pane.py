@@ -50,10 +50,18 @@ class CheckpointsPane(ForwardWorkerFailures, Vertical):
             tooltip="Mark or unmark the run: two or more marked overlay their validation bits/char",
             id="checkpoints.compare",
         ),
-        Binding("r", "resume", "Resume training", id="checkpoints.resume"),
-        Binding("d,delete", "delete", "Delete", id="checkpoints.delete"),
-        Binding("s", "sort", "Sort", id="checkpoints.sort"),
-        Binding("S", "reverse", "Reverse", key_display="S", id="checkpoints.reverse"),
+        Binding(
+            "r",
+            "resume",
+            "Resume training",
+            tooltip="Resume training the highlighted run, from its latest checkpoint",
+            id="checkpoints.resume",
+        ),
+        Binding(
+            "d,delete", "delete", "Delete", tooltip="Delete the highlighted checkpoint or run", id="checkpoints.delete"
+        ),
+        Binding("s", "sort", "Sort", tooltip="Sort by the next column", id="checkpoints.sort"),
+        Binding("S", "reverse", "Reverse", key_display="S", tooltip="Reverse the order", id="checkpoints.reverse"),
         Binding("g", "reload", "Reload", id="checkpoints.reload"),
     ]
 

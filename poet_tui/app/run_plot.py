@@ -158,7 +158,8 @@ class RunCurvesPlot(PlotextPlot):
             summary = self.highlighted
             faint = train_in_bits_per_char(summary)
             series.append((list(summary.val_bpc_points), palette[0], "validation" + ("*" if summary.is_word else "")))
-            self.border_title = f"validation bits/char · {short_name(summary)}"
+            waiting = "" if summary.val_bpc_points else " · no evaluation yet"
+            self.border_title = f"validation bits/char · {short_name(summary)}{waiting}"
         else:
             self.border_title = "validation bits/char"
         if faint:

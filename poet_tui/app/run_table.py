@@ -199,7 +199,13 @@ def layout_for(summaries: list[Any], room: int, sort_key: str = "") -> Layout:
 
 class RunTable(DataTable[Text]):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "select_cursor", "Open in REPL", id="checkpoints.open"),
+        Binding(
+            "enter",
+            "select_cursor",
+            "Open in REPL",
+            tooltip="Open the highlighted checkpoint in the REPL (a run: its best checkpoint)",
+            id="checkpoints.open",
+        ),
         Binding(
             "right",
             "expand",

@@ -285,3 +285,24 @@ def test_plot_and_status_colours_follow_the_theme(fixed_home: Path) -> None:
         assert f"#{first[0]:02x}{first[1]:02x}{first[2]:02x}" == str(app.current_theme.accent).lower()
 
     run_app(app, script)
+
+
+def test_a_run_without_a_checkpoint_yet_is_listed_and_says_so(fixed_home: Path) -> None:
+    young = add_run(fixed_home, NEWER_RUN)
+    shutil.rmtree(young / "checkpoints")
+    (young / "checkpoints").mkdir()
+    (young / "metrics.jsonl").write_text(json.dumps({"event": "start", "run": NEWER_RUN, "params": 9000}) + "\n")
+    app = BrowsingApp()
+
+    async def script(pilot: Pilot[Any]) -> None:
+        pane = await open_browser(pilot, 2)
+        assert row_texts(pane)[0][5:8] == ["—", "", "stopped"]
+        plot = pane.query_one(RunCurvesPlot)
+        await wait_until(pilot, lambda: not plot.dirty)
+        assert str(plot.border_title).endswith("no evaluation yet")
+        await pilot.press("right", "enter")
+        await pilot.pause()
+        assert not app.opened
+        assert any("has no checkpoint" in message for message, _ in app.notes)
+
+    run_app(app, script)
