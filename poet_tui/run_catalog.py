@@ -101,7 +101,7 @@ def checkpoint_summaries(runs: list[Run]) -> list[CheckpointSummary]:
 RUN_STATUSES = ("training", "stopped", "done", "failed", "damaged")
 NOTICES_KEPT = 5  # the last notices a run's summary keeps (`poet checkpoints show` lists more)
 CURVE_POINTS = 600  # a curve is thinned to about this many points: a long run costs what a short one does
-WORD_FLATTERY = "word model: bits/char flattered by <unk>"  # words outside its vocabulary cost one token each
+FOLDED_LOGS: dict[str, tuple[tuple[int, int, int, int], RunProgress]] = {}  # log path → (its version, its fold)
 
 
 @dataclass(frozen=True)
@@ -218,7 +218,6 @@ def run_status(run: Run, progress: RunProgress) -> tuple[str, str | None]:
 
 def summarize_run(run: Run) -> RunSummary:
     """One run, folded from its config, log and checkpoints' metadata; a damaged run is named with its reason."""
-    from poet_tui.event_types import typed_events
     from poet_tui.model_size import model_parameter_count
 
     problem = run_problem(run)
@@ -227,7 +226,7 @@ def summarize_run(run: Run) -> RunSummary:
         return RunSummary(run.id, "damaged", (damaged,), problem=problem)
     config = run.config()
     try:
-        progress = RunProgress.from_events(typed_events(run.events()))
+        progress = folded_log(run)
     except PoetError as error:
         damaged = damaged_summary(run, "", str(run.directory), str(error))
         return RunSummary(run.id, "damaged", (damaged,), problem=str(error))
@@ -280,6 +279,29 @@ def summarize_run(run: Run) -> RunSummary:
     )
 
 
+def folded_log(run: Run) -> RunProgress:
+    """The run's log folded, read again only when the file changed: listing after every checkpoint re-reads the
+    log of the run that is training, not the long logs of all the others."""
+    from poet_tui.events import read_typed_events
+
+    path = str(run.metrics_path)
+    try:
+        stat = os.lstat(path)
+        version: tuple[int, int, int, int] | None = (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
+    except OSError:
+        version = None
+    cached = FOLDED_LOGS.get(path)
+    if version is not None and cached is not None and cached[0] == version:
+        return cached[1]
+    progress = RunProgress.from_events(read_typed_events(run.metrics_path))
+    if version is not None:
+        FOLDED_LOGS[path] = (version, progress)
+    return progress
+
+
 def run_summaries(runs: list[Run]) -> list[RunSummary]:
     """Every run, each summarized on its own: one damaged run never hides another."""
+    listed = {str(run.metrics_path) for run in runs}
+    for path in set(FOLDED_LOGS) - listed:  # deleted runs
+        FOLDED_LOGS.pop(path, None)
     return [summarize_run(run) for run in runs]

@@ -7,6 +7,8 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
+
 from poet_tui.run_catalog import run_summaries, summarize_run
 from poet_tui.runs import Run, RunStore
 from tests.app.conftest import FIXED_RUN, write_fixed_run
@@ -103,3 +105,19 @@ def test_a_word_run_is_flagged_and_a_damaged_run_is_listed_with_its_reason(poet_
     assert damaged.status == "damaged" and damaged.problem
     assert damaged.model_checkpoint is None
     assert [checkpoint.problem for checkpoint in damaged.checkpoints] == [damaged.problem]
+
+
+def test_a_log_is_folded_again_only_when_it_changed(poet_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import poet_tui.events
+
+    run_dir = write_fixed_run(poet_home)
+    reads: list[Path] = []
+    read = poet_tui.events.read_typed_events
+    monkeypatch.setattr(poet_tui.events, "read_typed_events", lambda path: reads.append(path) or read(path))
+    run_summaries(RunStore().list())
+    assert run_summaries(RunStore().list())[0].steps == 60
+    assert len(reads) == 1
+    with open(run_dir / "metrics.jsonl", "a", encoding="utf-8") as log:
+        log.write(json.dumps(step(70)) + "\n")
+    assert run_summaries(RunStore().list())[0].steps == 70
+    assert len(reads) == 2
