@@ -53,7 +53,7 @@ class CheckpointsPane(ForwardWorkerFailures, Vertical):
         Binding(
             "r",
             "resume",
-            "Resume training",
+            "Resume",
             tooltip="Resume training the highlighted run, from its latest checkpoint",
             id="checkpoints.resume",
         ),

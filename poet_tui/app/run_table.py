@@ -202,14 +202,14 @@ class RunTable(DataTable[Text]):
         Binding(
             "enter",
             "select_cursor",
-            "Open in REPL",
+            "Open",
             tooltip="Open the highlighted checkpoint in the REPL (a run: its best checkpoint)",
             id="checkpoints.open",
         ),
         Binding(
             "right",
             "expand",
-            "Checkpoints",
+            "Expand",
             key_display="→",
             tooltip="Show or hide the run's checkpoints",
             id="checkpoints.expand",
