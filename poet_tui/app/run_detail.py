@@ -8,7 +8,7 @@ from typing import Any
 
 from textual.content import Content
 
-from poet_tui.app.run_table import STATUS_STYLES, bpc_text, short_name
+from poet_tui.app.run_table import STATUS_STYLES, bpc_text, short_name, stem_text
 from poet_tui.formatting import format_float, human_bytes, human_count, human_duration
 
 LABEL_WIDTH = 14
@@ -52,7 +52,7 @@ def checkpoint_parts(checkpoint: Any, run: Any, home: Path) -> list[Part]:
             ("\nd deletes it.", "$text-muted"),
             "\n",
         ]
-    parts: list[Part] = [("\ncheckpoint ", "bold"), (checkpoint.stem, "bold")]
+    parts: list[Part] = [("\ncheckpoint ", "bold"), (stem_text(checkpoint.stem), "bold")]
     parts += line("step", f"{checkpoint.step:,}")
     parts += line(
         "validation",

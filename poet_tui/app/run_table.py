@@ -145,8 +145,15 @@ def run_label(summary: Any, name: str, expanded: bool, marked: bool) -> Text:
     return mark + Text(arrow) + Text(name)
 
 
+def stem_text(stem: str) -> str:
+    """`best`, `latest`, and a periodic checkpoint `step-00001200` as `step 1,200`."""
+    number = stem.removeprefix("step-")
+    return f"step {int(number):,}" if number != stem and number.isdigit() else stem or "run"
+
+
 def checkpoint_label(checkpoint: Any, last: bool) -> Text:
-    return Text(f"    {'└' if last else '├'} {checkpoint.stem or 'run'}")
+    """Under its run's ▸/▾, so it fits the run column even when that is narrow."""
+    return Text(f"  {'└' if last else '├'} {stem_text(checkpoint.stem)}", no_wrap=True, overflow="ellipsis")
 
 
 def styled(text: str, column: str) -> Text:

@@ -14,7 +14,7 @@ from textual.pilot import Pilot
 from poet_tui.app.checkpoints_pane import CheckpointsPane
 from poet_tui.app.messages import CheckpointWritten, OpenInRepl, ResumeRun
 from poet_tui.app.run_plot import RunCurvesPlot, nice_ticks, tick_label
-from poet_tui.app.run_table import RunTable, sparkline
+from poet_tui.app.run_table import RunTable, sparkline, stem_text
 from tests.helpers.pilot import RecordingApp, run_app, text_of, wait_until
 
 from .conftest import FIXED_RUN
@@ -236,6 +236,10 @@ def test_the_table_uses_its_width_at_120_columns(fixed_home: Path) -> None:
         assert row_texts(pane)[0][1] == "shakespeare-sonnets"
 
     run_app(app, script)
+
+
+def test_periodic_checkpoints_are_named_by_their_step() -> None:
+    assert [stem_text(stem) for stem in ("best", "latest", "step-00001200")] == ["best", "latest", "step 1,200"]
 
 
 def test_ticks_are_round() -> None:
