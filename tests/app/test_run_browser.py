@@ -268,6 +268,9 @@ def test_status_shows_a_training_run_and_a_damaged_one_with_its_reason(fixed_hom
         await pilot.press("enter", "r")
         await pilot.pause()
         assert not app.opened and not app.resumed and len(app.errors()) == 2
+        await pilot.press("d", "left", "enter")  # the only question for a run's row: delete the whole run
+        await wait_until(pilot, lambda: len(pane.runs) == 2)
+        assert not broken.exists()
 
     with Run(training).lock():  # held as a trainer holds it
         run_app(app, script)
