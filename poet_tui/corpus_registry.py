@@ -320,14 +320,55 @@ def refuse_if_damaged(registry: Registry, except_name: str | None = None) -> Non
             )
 
 
-def add_corpus(path: Path, name: str | None = None) -> CorpusEntry:
-    """Register a user corpus after reading it once, so a broken file is refused now rather than at training."""
+class CorpusNameTaken(PoetError):
+    """A corpus is already registered under the name asked for: replacing it must be asked for."""
+
+    def __init__(self, registered: CorpusEntry) -> None:
+        super().__init__(
+            f"a corpus named '{registered.name}' is already registered ({shown(registered.path)}); "
+            "replace it or pick another name."
+        )
+        self.registered = registered
+
+
+class BundledCorpusName(PoetError):
+    """The name asked for is a bundled corpus's: those are never replaced."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"'{name}' is a bundled corpus, and bundled corpora cannot be replaced; pick another name.")
+        self.name = name
+
+
+def registered_name(path: Path | str, name: str | None = None) -> str:
+    """The name a corpus at `path` is registered under: `name`, or one made from the file or folder's name."""
     if name is not None and not is_usable_name(name):
         raise PoetError(f"'{shown(name)}' is not a usable corpus name; {NAME_RULE}.")
-    path = absolute_corpus_path(path)
-    name = name or slugify(path.name)
+    return name or slugify(absolute_corpus_path(path).name)
+
+
+def registered_entry(name: str) -> CorpusEntry | None:
+    """The corpus registered (not bundled) under `name`, or None."""
+    return next((entry for entry in read_registry().entries if entry.name == name), None)
+
+
+def add_corpus(path: Path, name: str | None = None, *, replace: bool = False) -> CorpusEntry:
+    """Register a user corpus after reading it once, so a broken file is refused now rather than at training.
+    A name already registered raises CorpusNameTaken unless `replace`; a bundled corpus's name is refused."""
+    return register_corpus(path, name, replace=replace)[0]
+
+
+def register_corpus(
+    path: Path, name: str | None = None, *, replace: bool = False
+) -> tuple[CorpusEntry, CorpusEntry | None]:
+    """`add_corpus`, also returning the registered corpus it replaced (None when the name was free)."""
+    name = registered_name(path, name)
+    path = absolute_corpus_path(path)  # after the name: a bad name is said before a bad path, as always
     if any(entry.name == name for entry in bundled_corpora()):
-        raise PoetError(f"'{name}' is the name of a bundled corpus; pick another with --name.")
+        raise BundledCorpusName(name)
+    if not replace:  # refused before reading the file; asked again under the lock below
+        taken = registered_entry(name)
+        if taken is not None:
+            raise CorpusNameTaken(taken)
     documents = load_documents(path)  # outside the lock: reading 256 MiB must not hold up other registrations
     entry = CorpusEntry(
         name=name,
@@ -342,15 +383,20 @@ def add_corpus(path: Path, name: str | None = None) -> CorpusEntry:
         registry = read_registry()
         refuse_if_damaged(registry, except_name=name)
         entries = {existing.name: existing for existing in registry.entries}
+        replaced = entries.get(name)
+        if replaced is not None and not replace:
+            raise CorpusNameTaken(replaced)
         entries[name] = entry
         write_registry(list(entries.values()))
-    return entry
+    return entry, replaced
 
 
 def remove_corpus(name: str) -> None:
     """Forget a registered corpus (also a damaged entry: that is how one is settled); its files stay."""
     if any(entry.name == name for entry in bundled_corpora()):
-        raise PoetError(f"'{name}' is a bundled corpus, which cannot be forgotten; only registered ones can.")
+        raise PoetError(
+            f"'{name}' is a bundled corpus, and bundled corpora cannot be removed; only the ones you registered can."
+        )
     unknown = PoetError(f"no registered corpus named '{shown(name)}'; `poet corpora list` shows them.")
     if not os.path.lexists(registry_file()):
         raise unknown  # before taking the lock, which would create the data home's corpora folder

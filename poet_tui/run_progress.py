@@ -24,6 +24,8 @@ from poet_tui.event_types import (
 from poet_tui.forms import describe_shares, dominant_forms
 from poet_tui.schedule import training_progress
 
+MEMORY_HISTORY = 240  # step reports kept for a memory sparkline
+
 if TYPE_CHECKING:
     from poet_tui.runs import Run
 
@@ -45,9 +47,12 @@ class RunProgress:
     tokens_per_s: float | None = None
     elapsed_s: float = 0.0
     memory: dict[str, int] = field(default_factory=dict)
+    memory_history: list[dict[str, int]] = field(default_factory=list)  # the last MEMORY_HISTORY step reports'
     sample: str = ""
     sample_step: int | None = None
     status: str = "starting"
+    stepped: bool = False  # a step was reported since the last start event: the session is really training
+    resumed_from_step: int | None = None  # the step the last session resumed from (None: a new run)
     done_reason: str | None = None
     error: str | None = None
     train_points: list[tuple[int, float]] = field(default_factory=list)
@@ -89,6 +94,11 @@ class RunProgress:
                 self.config = event.config
                 self.forms = event.forms
                 self.status = "training"
+                self.stepped = False
+                self.resumed_from_step = event.resumed_from_step
+                self.tokens_per_s = None  # the last session's speed is not this one's
+                self.done_reason = None  # a new session: the last one's goodbye no longer applies
+                self.error = None
             case StepEvent():
                 self.forget_points_from(event.step)
                 self.step = event.step
@@ -99,6 +109,9 @@ class RunProgress:
                 if event.elapsed_s is not None:
                     self.elapsed_s = event.elapsed_s
                 self.memory = event.mem
+                self.stepped = True
+                if event.mem:
+                    self.memory_history = [*self.memory_history[-(MEMORY_HISTORY - 1) :], event.mem]
                 if event.loss is not None:
                     self.train_points.append((event.step, event.loss))
             case EvalEvent():
@@ -139,6 +152,20 @@ class RunProgress:
             self.val_points = [point for point in self.val_points if point[0] < step]
             self.adherence_points = [point for point in self.adherence_points if point[0] < step]
             self.novelty_points = [point for point in self.novelty_points if point[0] < step]
+
+    @property
+    def best_evaluation(self) -> EvalEvent | None:
+        """The evaluation with the lowest validation loss (its step and bits/char), None before one."""
+        return min(self.evaluations, key=lambda evaluation: evaluation.val_loss, default=None)
+
+    @property
+    def bits_per_nat(self) -> float | None:
+        """Bits/char per nat/token, from the last evaluation that reported both (it depends on the corpus and
+        the tokenizer: about 1/ln 2 for characters, more for words)."""
+        for evaluation in reversed(self.evaluations):
+            if evaluation.val_bpc is not None and evaluation.val_loss > 0:
+                return evaluation.val_bpc / evaluation.val_loss
+        return None
 
     @property
     def recovery_steps(self) -> list[int]:

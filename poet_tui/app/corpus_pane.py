@@ -6,23 +6,33 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import ClassVar
 
+from rich.cells import cell_len
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, ScrollableContainer, Vertical
 from textual.content import Content
 from textual.message import Message
 from textual.widgets import Button, DataTable, Input, Label, Static
 
 from poet_tui.app.messages import CorpusChosen, ForwardWorkerFailures
+from poet_tui.app.modals import ReplaceChoice, ReplaceCorpusScreen
 from poet_tui.app.path_suggester import PathSuggester
-from poet_tui.corpus import CorpusStats, Document
-from poet_tui.corpus_registry import CorpusEntry, add_corpus, bundled_corpora, read_registry
+from poet_tui.corpus import CorpusStats, Document, shown
+from poet_tui.corpus_registry import (
+    CorpusEntry,
+    CorpusNameTaken,
+    bundled_corpora,
+    read_registry,
+    register_corpus,
+)
 from poet_tui.errors import PoetError
-from poet_tui.formatting import human_bytes
+from poet_tui.formatting import human_bytes, human_count
 
 PREVIEW_POEMS = 3
 PREVIEW_LINES = 14
+LONGEST_NAME_SHOWN = 24  # a registered name may have 64 characters; the table keeps to what it needs
 
 
 def known_corpora(warn: Callable[..., object] | None = None) -> list[CorpusEntry]:
@@ -54,13 +64,41 @@ class CorpusPreview(Message):
 
 
 class CorpusAdded(Message):
-    def __init__(self, entry: CorpusEntry) -> None:
+    def __init__(self, entry: CorpusEntry, replaced: bool = False) -> None:
         super().__init__()
         self.entry = entry
+        self.replaced = replaced
 
 
-class CorpusTable(DataTable[str | int]):
+class CorpusNameIsTaken(Message):
+    """An add found its name registered already: the pane asks before replacing."""
+
+    def __init__(self, path: str, name: str | None, registered: CorpusEntry) -> None:
+        super().__init__()
+        self.path = path
+        self.name = name
+        self.registered = registered
+
+
+class CorpusTable(DataTable[str | Text]):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("enter", "select_cursor", "Train on it", id="corpus.train")]
+
+
+class CorpusStatsView(Static, can_focus=True):
+    """The highlighted corpus's statistics: focusable, so that in a short terminal Tab scrolls it into view."""
+
+
+class PathInput(Input):
+    """The path box; its keys are in the footer while it has focus."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "submit", "Add", id="corpus.path.add"),
+        Binding("right", "cursor_right", "Complete path", key_display="→", id="corpus.path.complete"),
+    ]
+
+
+class NameInput(Input):
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("enter", "submit", "Add", id="corpus.name.add")]
 
 
 def preview_content(entry: CorpusEntry, stats: CorpusStats, documents: list[Document]) -> Content:
@@ -76,16 +114,22 @@ def preview_content(entry: CorpusEntry, stats: CorpusStats, documents: list[Docu
 
 
 def stats_content(entry: CorpusEntry, stats: CorpusStats) -> Content:
-    origin = "bundled with poet-tui" if entry.bundled else "registered by you"
-    lines: list[str | tuple[str, str]] = [
-        (entry.title or entry.name, "bold"),
-        f"\n{stats.documents:,} poems · {stats.characters:,} characters · {stats.lines:,} lines",
-        f"\n{stats.distinct_characters:,} distinct characters · language {stats.language}",
-        f"\n{human_bytes(stats.size_bytes)} on disk, {origin}",
+    """A short aligned list (the column is narrow): figures first, then where it comes from, then the notes."""
+    origin = "bundled with poet-tui" if entry.bundled else f"registered: {shown(entry.path)}"
+    rows = [
+        ("poems", f"{stats.documents:,}"),
+        ("characters", f"{stats.characters:,} ({stats.distinct_characters:,} distinct)"),
+        ("lines", f"{stats.lines:,}"),
+        ("language", stats.language),
+        ("on disk", human_bytes(stats.size_bytes)),
     ]
+    parts: list[str | tuple[str, str]] = [(entry.title or entry.name, "bold")]
+    for label, value in rows:
+        parts += ["\n", (f"{label:<11}", "$text-muted"), value]
+    parts.append((f"\n{origin}", "$text-muted"))
     if entry.description:
-        lines.append((f"\n{entry.description}", "$text-muted"))
-    return Content.assemble(*lines)
+        parts.append(f"\n{entry.description}")
+    return Content.assemble(*parts)
 
 
 class CorpusPane(ForwardWorkerFailures, Vertical):
@@ -100,21 +144,23 @@ class CorpusPane(ForwardWorkerFailures, Vertical):
         self.previews: dict[str, CorpusPreview] = {}
 
     def compose(self) -> ComposeResult:
-        with Horizontal():
+        with Horizontal(id="corpus-main"):
             with Vertical(id="corpus-left"):
                 yield CorpusTable(id="corpus-table", cursor_type="row", zebra_stripes=True, classes="panel")
-                with Vertical(id="corpus-add-panel", classes="panel"):
-                    yield Label("A poem file (.txt .jsonl .json fortune) or a folder", id="corpus-add-label")
-                    with Horizontal(id="corpus-add"):
-                        yield Input(
-                            placeholder="path (→ completes)", suggester=PathSuggester(), compact=True, id="corpus-path"
-                        )
-                        yield Input(placeholder="name (optional)", compact=True, id="corpus-name")
-                        yield Button("Add", id="corpus-add-button", compact=True)
-            with Vertical(id="corpus-right"):
-                yield Static(id="corpus-stats", classes="panel")
-                with VerticalScroll(id="corpus-preview-scroll", classes="panel"):
-                    yield Static(id="corpus-preview")
+                yield CorpusStatsView(id="corpus-stats", classes="panel")
+            with ScrollableContainer(id="corpus-preview-scroll", classes="panel"):
+                yield Static(id="corpus-preview")
+        with Vertical(id="corpus-add-panel", classes="panel"):
+            yield Label("A poem file (.txt .jsonl .json fortune) or a folder of them", id="corpus-add-label")
+            with Horizontal(id="corpus-add"):
+                yield PathInput(
+                    placeholder="file or folder of poems (→ completes)",
+                    suggester=PathSuggester(),
+                    compact=True,
+                    id="corpus-path",
+                )
+                yield NameInput(placeholder="name (optional)", compact=True, id="corpus-name")
+                yield Button("Add", id="corpus-add-button", compact=True)
 
     def on_mount(self) -> None:
         table = self.query_one(CorpusTable)
@@ -124,26 +170,43 @@ class CorpusPane(ForwardWorkerFailures, Vertical):
         self.query_one("#corpus-add-panel").border_title = "Add a corpus (^n)"
         table.add_column("name", key="name")
         table.add_column("lang", key="language")
-        table.add_column("size", key="size")
-        table.add_column("poems", key="poems")
-        table.add_column("characters", key="characters")
+        table.add_column(Text("poems", justify="right"), key="poems")
+        table.add_column(Text("chars", justify="right"), key="characters")
         self.reload()
 
     def reload(self, select: str | None = None) -> None:
         table = self.query_one(CorpusTable)
         table.clear()
         self.entries = {entry.name: entry for entry in known_corpora(self.notify)}
+        accent = self.app.theme_variables.get("accent", "cyan")  # the user's own corpora stand out
         for entry in self.entries.values():
+            name = entry.name if len(entry.name) <= LONGEST_NAME_SHOWN else entry.name[: LONGEST_NAME_SHOWN - 1] + "…"
             table.add_row(
-                entry.name,
-                entry.language or "?",
-                human_bytes(entry.size_bytes) if entry.path.exists() else "missing",
-                f"{entry.documents:,}" if entry.documents is not None else "?",
-                f"{entry.characters:,}" if entry.characters is not None else "?",
+                Text(name, style="bold" if entry.bundled else f"bold {accent}"),
+                Text(entry.language or "?", style="dim"),
+                Text(human_count(entry.documents) if entry.documents is not None else "?", justify="right"),
+                Text(human_count(entry.characters) if entry.characters is not None else "?", justify="right"),
                 key=entry.name,
             )
         if select is not None and select in self.entries:
             table.move_cursor(row=table.get_row_index(select))
+        self.fit_left_column()
+
+    def on_resize(self) -> None:
+        self.fit_left_column()  # the narrow layout (a class on the app) stacks the columns at full width
+
+    def fit_left_column(self) -> None:
+        """Side by side, the table and statistics column is as wide as the table's cells need (plus its border,
+        padding and scrollbar); the preview takes the rest. Stacked (narrow terminals), it is full width."""
+        left = self.query_one("#corpus-left")
+        if self.app.has_class("-narrow"):
+            left.styles.width = "1fr"
+            return
+        table = self.query_one(CorpusTable)
+        cells = [[column.label.cell_len for column in table.ordered_columns]]
+        cells += [[cell_len(str(cell)) for cell in table.get_row_at(index)] for index in range(table.row_count)]
+        content = sum(max(column) + 2 * table.cell_padding for column in zip(*cells, strict=True))
+        left.styles.width = content + 4 + 1  # round border, padding 0 1, a one-column scrollbar
 
     @property
     def highlighted(self) -> str | None:
@@ -188,7 +251,7 @@ class CorpusPane(ForwardWorkerFailures, Vertical):
         entry = self.entries[preview.name]
         self.query_one("#corpus-stats", Static).update(stats_content(entry, preview.stats))
         self.query_one("#corpus-preview", Static).update(preview_content(entry, preview.stats, preview.documents))
-        self.query_one("#corpus-preview-scroll", VerticalScroll).scroll_home(animate=False)
+        self.query_one("#corpus-preview-scroll", ScrollableContainer).scroll_home(animate=False)
 
     @on(Input.Submitted, "#corpus-path, #corpus-name")
     @on(Button.Pressed, "#corpus-add-button")
@@ -203,8 +266,26 @@ class CorpusPane(ForwardWorkerFailures, Vertical):
         self.add(path, name)
 
     @work(thread=True, exclusive=True, group="corpus-add", exit_on_error=False)
-    def add(self, path: str, name: str | None) -> None:
-        self.post_message(CorpusAdded(add_corpus(Path(path), name)))
+    def add(self, path: str, name: str | None, replace: bool = False) -> None:
+        try:
+            entry, replaced = register_corpus(Path(path), name, replace=replace)
+        except CorpusNameTaken as taken:
+            self.post_message(CorpusNameIsTaken(path, name, taken.registered))
+            return
+        self.post_message(CorpusAdded(entry, replaced=replaced is not None))
+
+    def on_corpus_name_is_taken(self, message: CorpusNameIsTaken) -> None:
+        """Ask before replacing; Cancel (the default button, or Escape) keeps the registered corpus and the form."""
+
+        def answered(choice: ReplaceChoice | None) -> None:
+            if choice == "replace":
+                self.add(message.path, message.name, replace=True)
+            else:
+                self.notify(f"Kept the registered corpus '{message.registered.name}'; nothing was added.", timeout=4)
+                self.query_one("#corpus-name", Input).focus()
+
+        screen = ReplaceCorpusScreen(message.registered.name, shown(message.registered.path), shown(message.path))
+        self.app.push_screen(screen, answered)
 
     def on_corpus_added(self, message: CorpusAdded) -> None:
         entry = message.entry
@@ -212,5 +293,6 @@ class CorpusPane(ForwardWorkerFailures, Vertical):
         self.reload(select=entry.name)
         self.query_one("#corpus-path", Input).value = ""
         self.query_one("#corpus-name", Input).value = ""
-        self.notify(f"Added corpus '{entry.name}': {entry.documents:,} poems, {entry.characters:,} characters.")
+        said = "Replaced" if message.replaced else "Added"
+        self.notify(f"{said} corpus '{entry.name}': {entry.documents:,} poems, {entry.characters:,} characters.")
         self.focus_default()

@@ -7,13 +7,9 @@ from typing import Any
 
 from poet_tui.app.live_widgets import LossPlot, thin
 
-ADHERENCE_COLOUR = "green"
-NOVELTY_COLOUR = "magenta"
+ADHERENCE_MARKER = "▪"
 NOVELTY_MARKER = "*"  # not a block or a dot, so it stays apart from adherence and validation in one cell too
-# Under the plot: the legend's ⅃ alone is easy to miss, and each name is in its series' colour to say which is which.
-ADHERENCE_AXIS = "form adherence: right axis, 0–1"
-NOVELTY_AXIS = f"[{NOVELTY_COLOUR}]novelty {NOVELTY_MARKER}[/]: right axis, 0–1"
-BOTH_AXIS = f"[{ADHERENCE_COLOUR}]adherence[/] · [{NOVELTY_COLOUR}]novelty {NOVELTY_MARKER}[/]: right axis, 0–1"
+RIGHT_AXIS = ": right axis, 0–1"
 
 
 class LossAndFormPlot(LossPlot):
@@ -22,8 +18,10 @@ class LossAndFormPlot(LossPlot):
     a 0–1 axis at the right. `show_adherence()` and `show_novelty()` only mark it dirty: the loss plot's timer
     redraws all at once, a few times a second at most."""
 
-    def __init__(self, *, id: str | None = None, classes: str | None = None, title: str = "") -> None:
-        super().__init__(id=id, classes=classes, title=title)
+    def __init__(
+        self, *, id: str | None = None, classes: str | None = None, title: str = "", caption: str = ""
+    ) -> None:
+        super().__init__(id=id, classes=classes, title=title, caption=caption)
         self.adherence_points: list[tuple[int, float]] = []
         self.novelty_points: list[tuple[int, float]] = []
         self.plotted_adherence = 0  # points in the last drawing
@@ -38,19 +36,28 @@ class LossAndFormPlot(LossPlot):
         self.dirty = True
 
     def draw(self, plt: Any) -> None:
-        super().draw(plt)
         adherence, novelty = thin(self.adherence_points), thin(self.novelty_points)
+        first = self.first_shown_step()
+        if first is not None:
+            adherence = [point for point in adherence if point[0] >= first]
+            novelty = [point for point in novelty if point[0] >= first]
+        self.plotted_adherence, self.plotted_novelty = len(adherence), len(novelty)
+        super().draw(plt)
         if adherence:
             steps, shares = [step for step, _ in adherence], [share for _, share in adherence]
-            plt.plot(steps, shares, label="form adherence", marker="hd", color=ADHERENCE_COLOUR, yside="right")
+            plt.plot(steps, shares, marker=ADHERENCE_MARKER, color=self.colours["adherence"], yside="right")
         if novelty:
             steps, shares = [step for step, _ in novelty], [share for _, share in novelty]
-            plt.plot(steps, shares, label="novelty", marker=NOVELTY_MARKER, color=NOVELTY_COLOUR, yside="right")
+            plt.scatter(steps, shares, marker=NOVELTY_MARKER, color=self.colours["novelty"], yside="right")
         if adherence or novelty:
             plt.ylim(0, 1, yside="right")
-        self.border_subtitle = {
-            (True, False): ADHERENCE_AXIS,
-            (False, True): NOVELTY_AXIS,
-            (True, True): BOTH_AXIS,
-        }.get((bool(adherence), bool(novelty)), "")
-        self.plotted_adherence, self.plotted_novelty = len(adherence), len(novelty)
+            plt.yticks([0, 0.5, 1], ["0", "0.5", "1"], yside="right")
+
+    def legend_items(self, raw: bool, validation: bool, recovered: bool) -> list[tuple[str, str]]:
+        items = super().legend_items(raw, validation, recovered)
+        adherence, novelty = self.plotted_adherence > 0, self.plotted_novelty > 0
+        if adherence:
+            items.append(("adherence", f"{ADHERENCE_MARKER} adherence" + ("" if novelty else RIGHT_AXIS)))
+        if novelty:
+            items.append(("novelty", f"{NOVELTY_MARKER} novelty{RIGHT_AXIS}"))
+        return items

@@ -1,4 +1,4 @@
-"""Modal questions: delete what, quit how, open which model."""
+"""Modal questions: delete what, quit how, replace a corpus or not, open which model."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from textual.widgets.option_list import Option
 
 DeleteChoice = Literal["checkpoint", "run", "cancel"]
 QuitChoice = Literal["stop", "leave", "cancel"]
+ReplaceChoice = Literal["replace", "cancel"]
 ChoiceT = TypeVar("ChoiceT", bound=str)
 
 
@@ -76,6 +77,21 @@ class QuitScreen(ChoiceScreen[QuitChoice]):
                 ("stop", "Stop and quit", "error"),
                 ("leave", "Leave it running", "warning"),
                 ("cancel", "Don't quit", "primary"),
+            ],
+        )
+
+
+class ReplaceCorpusScreen(ChoiceScreen[ReplaceChoice]):
+    """Adding a corpus under a name already registered: replace that one, or keep it (the default button)."""
+
+    def __init__(self, name: str, registered_path: str, new_path: str) -> None:
+        super().__init__(
+            "Replace a corpus?",
+            f"A corpus named '{name}' is already registered ({registered_path}). Replace it with {new_path}? "
+            "No file is touched either way; a stopped run trained on it resumes only if the new text is the same.",
+            [
+                ("replace", "Replace it", "warning"),
+                ("cancel", "Keep the registered one", "primary"),
             ],
         )
 

@@ -14,7 +14,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
-from textual.message import Message
 from textual.widgets import Button, ProgressBar, Select, Static
 from textual.worker import get_current_worker
 
@@ -28,45 +27,17 @@ from poet_tui.app.messages import (
     TrainingEvents,
 )
 from poet_tui.app.notice_toasts import NoticeToasts
-from poet_tui.app.run_stats import stats_content
+from poet_tui.app.run_stats import stats_content, time_text
 from poet_tui.app.train_form import TrainForm
+from poet_tui.app.train_runs import EarlierRuns, HistoryLoaded, RunViewed, read_history, scan_runs
 from poet_tui.app.training_process import ChildTraining, FollowedRun, TrainingSource
 from poet_tui.errors import PoetError
 from poet_tui.event_types import CheckpointEvent, NoticeEvent, StartEvent, typed_events
-from poet_tui.formatting import human_duration
 from poet_tui.run_progress import RunProgress
 from poet_tui.training_child import resume_flags
 
 REFRESH_INTERVAL_S = 0.25
 GPU_POLL_S = 2.0
-
-
-class EarlierRuns(Message):
-    """Runs that can be resumed or watched: (run id, status, step)."""
-
-    def __init__(self, runs: list[tuple[str, str, int]]) -> None:
-        super().__init__()
-        self.runs = runs
-
-
-class RunViewed(Message):
-    def __init__(self, progress: RunProgress) -> None:
-        super().__init__()
-        self.progress = progress
-
-
-def scan_runs() -> list[tuple[str, str, int]]:
-    from poet_tui.runs import RunStore
-
-    found = []
-    for run in reversed(RunStore().list()):
-        try:
-            progress = RunProgress.from_run(run)
-        except PoetError:
-            continue  # a damaged run: the Checkpoints pane lists it with its reason
-        if progress.status in ("running", "interrupted", "stopped"):
-            found.append((run.id, progress.status, progress.step))
-    return found
 
 
 class TrainPane(ForwardWorkerFailures, Horizontal):
@@ -75,6 +46,11 @@ class TrainPane(ForwardWorkerFailures, Horizontal):
         Binding("ctrl+p", "pause", "Pause/Continue", id="train.pause"),
         Binding("ctrl+t", "stop", "Stop", id="train.stop"),
         Binding("ctrl+r", "resume", "Resume run", id="train.resume"),
+        # On a small terminal the pane scrolls: these page it from wherever the focus is (buttons, panels).
+        Binding("pagedown", "page_pane(1)", "Page down", show=False, id="train.page_down"),
+        Binding("pageup", "page_pane(-1)", "Page up", show=False, id="train.page_up"),
+        Binding("end", "pane_end", "To the end", show=False, id="train.end"),
+        Binding("home", "pane_home", "To the top", show=False, id="train.home"),
     ]
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -85,6 +61,7 @@ class TrainPane(ForwardWorkerFailures, Horizontal):
         self.notice_toasts = NoticeToasts()
         self.engine_loaded = False
         self.quit_when_stopped = False
+        self.loading_history: str | None = None  # the run whose history is read before it resumes
 
     def compose(self) -> ComposeResult:
         with Vertical(id="train-left"):
@@ -96,21 +73,19 @@ class TrainPane(ForwardWorkerFailures, Horizontal):
             with Horizontal(id="train-earlier"):
                 yield Select([], prompt="earlier runs: loading…", compact=True, id="earlier-runs")
                 yield Button("Resume ^r", id="train-resume", compact=True)
+            yield MemoryPanel(id="memory", classes="panel")
         with Vertical(id="train-live"):
             yield Static(id="run-stats", classes="panel")
             with Horizontal(id="run-progress-row"):
                 yield ProgressBar(total=1.0, show_eta=False, show_percentage=False, id="run-progress")
                 yield Static(id="run-time")
-            yield LossAndFormPlot(id="train-plot", classes="panel")
-            with Horizontal(id="train-bottom"):
-                yield MemoryPanel(id="memory", classes="panel")
-                with VerticalScroll(id="sample-scroll", classes="panel"):
-                    yield Static(id="sample")
+            yield LossAndFormPlot(id="train-plot", classes="panel", caption="Loss")
+            with VerticalScroll(id="sample-scroll", classes="panel"):
+                yield Static(id="sample")
 
     def on_mount(self) -> None:
         self.query_one("#sample-scroll").border_title = "sample"
         self.query_one("#run-stats").border_title = "Run"
-        self.query_one("#train-plot").border_title = "Loss"
         self.set_interval(REFRESH_INTERVAL_S, self.refresh_live)
         self.refresh_live()
 
@@ -176,7 +151,7 @@ class TrainPane(ForwardWorkerFailures, Horizontal):
 
     # ----- starting, pausing, stopping -----
     def action_start(self) -> None:
-        if self.source is not None:
+        if self.source is not None or self.loading_history is not None:
             self.notify("A run is already training; stop it first (ctrl+t).", severity="warning")
             return
         try:
@@ -186,9 +161,9 @@ class TrainPane(ForwardWorkerFailures, Horizontal):
             return
         self.run_child(ChildTraining(config.to_argv()))
 
-    def run_child(self, child: ChildTraining) -> None:
+    def run_child(self, child: ChildTraining, progress: RunProgress | None = None) -> None:
         child.start()
-        self.begin(child, RunProgress())
+        self.begin(child, progress or RunProgress())
 
     def begin(self, source: TrainingSource, progress: RunProgress) -> None:
         self.source = source
@@ -224,6 +199,15 @@ class TrainPane(ForwardWorkerFailures, Horizontal):
         self.dirty = True
         self.update_buttons()
 
+    def action_page_pane(self, pages: int) -> None:
+        self.scroll_to(y=self.scroll_y + pages * max(1, self.scrollable_content_region.height - 2), animate=False)
+
+    def action_pane_end(self) -> None:
+        self.scroll_end(animate=False)
+
+    def action_pane_home(self) -> None:
+        self.scroll_home(animate=False)
+
     def action_resume(self) -> None:
         if self.source is not None:
             self.notify("A run is already training; stop it first (ctrl+t).", severity="warning")
@@ -242,9 +226,36 @@ class TrainPane(ForwardWorkerFailures, Horizontal):
         from poet_tui.runs import RunStore
 
         if RunStore().get(run_id).is_training():
-            self.attach(run_id)
-        else:
-            self.run_child(ChildTraining(resume_flags(run_id)))
+            self.attach(run_id)  # following its metrics.jsonl from the start reads its whole history
+            return
+        if self.loading_history is not None:
+            self.notify(f"Run {self.loading_history} is about to resume.", severity="warning")
+            return
+        self.loading_history = run_id
+        self.progress = RunProgress(run=run_id, resumed_from_step=0)
+        self.dirty = True
+        self.form.set_locked(True)
+        self.update_buttons()
+        self.load_history(run_id)
+
+    @work(thread=True, exclusive=True, group="history", exit_on_error=False)
+    def load_history(self, run_id: str) -> None:
+        self.post_message(read_history(run_id))
+
+    def on_history_loaded(self, message: HistoryLoaded) -> None:
+        """The run's history is folded: resume it on top, so the plot starts at step 0 and the best is known."""
+        self.loading_history = None
+        if message.progress is None:
+            self.form.set_locked(False)
+            self.update_buttons()
+            self.notify(message.error or "the run's history could not be read", title="Cannot resume", severity="error")
+            return
+        progress = message.progress
+        progress.status = "starting"  # until this session's start event
+        progress.resumed_from_step = progress.step
+        progress.tokens_per_s = None
+        progress.done_reason = progress.error = None
+        self.run_child(ChildTraining(resume_flags(message.run_id)), progress)
 
     def detach(self) -> None:
         """The app quits and leaves the run training."""
@@ -269,7 +280,7 @@ class TrainPane(ForwardWorkerFailures, Horizontal):
 
     @on(Select.Changed, "#earlier-runs")
     def earlier_run_picked(self, event: Select.Changed) -> None:
-        if isinstance(event.value, str) and self.source is None:
+        if isinstance(event.value, str) and self.source is None and self.loading_history is None:
             self.view_run(event.value)
 
     @work(thread=True, exclusive=True, group="view-run", exit_on_error=False)
@@ -279,12 +290,13 @@ class TrainPane(ForwardWorkerFailures, Horizontal):
         self.post_message(RunViewed(RunProgress.from_run(RunStore().get(run_id))))
 
     def on_run_viewed(self, message: RunViewed) -> None:
-        if self.source is None:
+        if self.source is None and self.loading_history is None:
             self.progress = message.progress
             self.dirty = True
 
     def update_buttons(self) -> None:
-        training = self.source is not None
+        training = self.source is not None or self.loading_history is not None
+        self.set_class(training, "-training")  # on a small terminal the locked form gives way to the run
         self.query_one("#train-start", Button).disabled = training
         self.query_one("#train-resume", Button).disabled = training
         pause = self.query_one("#train-pause", Button)
@@ -355,15 +367,15 @@ class TrainPane(ForwardWorkerFailures, Horizontal):
         self.dirty = False
         progress = self.progress
         self.query_one("#run-stats", Static).update(stats_content(progress, self.source))
-        fraction = progress.fraction or 0.0
-        self.query_one(ProgressBar).update(progress=fraction)
-        elapsed, eta = human_duration(progress.elapsed_s), human_duration(progress.eta_seconds())
-        self.query_one("#run-time", Static).update(f"{fraction:.0%} · {elapsed} elapsed · ETA {eta}")
+        self.query_one(ProgressBar).update(progress=progress.fraction or 0.0)
+        self.query_one("#run-time", Static).update(time_text(progress, self.source))
         plot = self.query_one(LossAndFormPlot)
-        plot.show(progress.train_points, progress.val_points, progress.recovery_steps)
+        plot.show(
+            progress.train_points, progress.val_points, progress.recovery_steps, bits_per_nat=progress.bits_per_nat
+        )
         plot.show_adherence(progress.adherence_points)
         plot.show_novelty(progress.novelty_points)
-        self.query_one(MemoryPanel).set_run(progress.memory, progress.device)
+        self.query_one(MemoryPanel).set_run(progress.memory, progress.device, progress.memory_history)
         scroll = self.query_one("#sample-scroll")
         if progress.status != "failed":
             scroll.remove_class("-failed")

@@ -49,25 +49,39 @@ def bench_command(arguments: argparse.Namespace) -> int:
 
 
 def results_table(results: list[dict[str, Any]]) -> Any:
-    from rich.table import Table
+    from poet_tui.cli.output import make_table
 
-    table = Table(title="poet bench", title_justify="left")
-    for column in ("case", "device", "tokens/s", "ms/token", "best val", "time to best", "peak memory", "target"):
-        table.add_column(column, justify="left" if column in ("case", "device", "target") else "right")
+    devices = list(dict.fromkeys(device_of(result) for result in results))  # one device a run: said once
+    cases = f"{len(results)} case" + ("" if len(results) == 1 else "s")
+    table = make_table(
+        f"poet bench on {', '.join(devices)} ({cases})",
+        [
+            ("case", "name"),
+            ("speed\ntokens/s", "number"),
+            ("sampling\nms/token", "number"),
+            ("best val\nnats/char", "number"),
+            ("to best\ns", "number"),
+            ("peak\nmemory", "number"),
+            ("target", "text"),
+        ],
+    )
     for result in results:
         met = result.get("target_met")
         verdict = "—" if met is None else ("[green]met[/green]" if met else "[red]not met[/red]")
         table.add_row(
             result["case"],
-            result.get("gpu") or f"{result['device']} ×{result.get('cpu_threads', '?')}",
             human_count(result.get("tokens_per_s")),
             number(result.get("ms_per_token"), 3),
             number(result.get("best_val"), 4),
-            number(result.get("time_to_best_s"), 1, " s"),
+            number(result.get("time_to_best_s"), 1),
             human_bytes(result.get("peak_memory_bytes")) + (" RSS" if result.get("peak_memory_kind") != "cuda" else ""),
             verdict,
         )
     return table
+
+
+def device_of(result: dict[str, Any]) -> str:
+    return str(result.get("gpu") or f"{result['device']} ×{result.get('cpu_threads', '?')}")
 
 
 def number(value: float | None, digits: int, suffix: str = "") -> str:

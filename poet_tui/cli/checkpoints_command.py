@@ -5,67 +5,129 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
-from rich import box
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from poet_tui.cli.main import EXIT_OK
-from poet_tui.cli.output import cli_console
+from poet_tui.cli.output import (
+    NAME_STYLE,
+    ColumnKind,
+    bits_per_char,
+    cli_console,
+    flattered_note,
+    is_narrow,
+    make_table,
+    print_table,
+)
+from poet_tui.config import RunConfig
 from poet_tui.errors import PoetError
 from poet_tui.event_types import EvalEvent, NoticeEvent
 from poet_tui.formatting import format_float, human_bytes, human_count
+from poet_tui.options import GROUPS, OPTIONS, Option
 from poet_tui.overlap import DEFAULT_MIN_COPY
 from poet_tui.paths import user_path
 from poet_tui.run_catalog import CheckpointSummary, checkpoint_summaries
 from poet_tui.run_progress import RunProgress
 from poet_tui.runs import Run, RunStore, looks_like_a_path, names_a_checkpoint_file
-from poet_tui.safe_files import read_text_file_nofollow
 
 
-def add_summary_row(table: Table, summary: CheckpointSummary) -> None:
-    """The run id already names the start time, corpus and tokenizer, so the row shows the rest."""
-    if summary.problem is not None:
-        table.add_row(
-            summary.run_id, f"[red]damaged[/red] {summary.stem}".rstrip(), "", "", "", "", "", summary.problem
-        )
-        return
-    table.add_row(
-        summary.run_id,
-        summary.stem,
-        str(summary.step),
-        human_count(summary.parameters),
-        format_float(summary.val_loss, 4),
-        format_float(summary.val_bpc, 3),
-        human_bytes(summary.size_bytes),
-    )
-
-
-def summary_table(title: str) -> Table:
-    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD)
-    table.add_column("run (started-corpus-tokenizer)", overflow="fold", ratio=1)
-    table.add_column("checkpoint", no_wrap=True, min_width=10)
-    for column in ("step", "params", "val loss", "bits/char", "size"):
-        table.add_column(column, justify="right", no_wrap=True, min_width=len(column))
-    table.add_column("problem", overflow="fold", ratio=1, style="red")
+def summary_table(title: str, summaries: list[CheckpointSummary], narrow: bool = False) -> Table:
+    """One row per checkpoint. The run id already names the start time, corpus and tokenizer, so the row shows
+    the rest (narrow: without the parameter count and file size); a problem column only when a checkpoint is
+    damaged; a word run's bits/char marked (print_summaries prints the footnote)."""
+    damaged = any(summary.problem is not None for summary in summaries)
+    columns: list[tuple[str, ColumnKind]] = [("run (started-corpus-tokenizer)", "name")]
+    columns.append(("ckpt" if narrow else "checkpoint", "text"))
+    columns.append(("step", "number"))
+    if not narrow:
+        columns.append(("params", "number"))
+    columns += [("val loss\nnats/token", "number"), ("val\nbits/char", "number")]
+    if not narrow:
+        columns.append(("size", "number"))
+    if damaged:
+        columns.append(("problem", "problem"))
+    table = make_table(title, columns)
+    for summary in summaries:
+        if summary.problem is not None:
+            stem = Text(f"damaged {summary.stem}".rstrip(), style="red")
+            table.add_row(summary.run_id, stem, *[""] * (len(columns) - 3), Text(summary.problem))
+            continue
+        cells = [summary.run_id, summary.stem, f"{summary.step:,}", human_count(summary.parameters)]
+        cells += [format_float(summary.val_loss, 4), bits_per_char(summary.val_bpc, summary.tokenizer)]
+        cells += [human_bytes(summary.size_bytes)]
+        if narrow:
+            del cells[6], cells[3]
+        table.add_row(*cells, *([""] if damaged else []))
     return table
 
 
-def print_evaluations(console: Console, evaluations: list[EvalEvent]) -> None:
+def print_summaries(console: Console, title: str, summaries: list[CheckpointSummary]) -> None:
+    kinds = [summary.tokenizer for summary in summaries if summary.problem is None]
+    print_table(console, summary_table(title, summaries, is_narrow(console)), flattered_note(kinds))
+
+
+def print_evaluations(console: Console, evaluations: list[EvalEvent], tokenizer_kind: str) -> None:
     if not evaluations:
         return
-    table = Table(title="Last evaluations", title_justify="left")
-    for column in ("step", "val loss", "bits/char", "best"):
-        table.add_column(column, justify="right")
+    table = make_table(
+        f"Last {len(evaluations)} evaluations" if len(evaluations) > 1 else "Last evaluation",
+        [("step", "number"), ("val loss\nnats/token", "number"), ("val\nbits/char", "number"), ("best", "text")],
+    )
     for evaluation in evaluations:
         table.add_row(
-            str(evaluation.step),
+            f"{evaluation.step:,}",
             format_float(evaluation.val_loss, 4),
-            format_float(evaluation.val_bpc, 3),
-            "★" if evaluation.best else "",
+            bits_per_char(evaluation.val_bpc, tokenizer_kind),
+            Text("★ best", style="green") if evaluation.best else "",
         )
-    console.print(table)
+    print_table(console, table, flattered_note([tokenizer_kind]))
+
+
+def applies(item: Option, config: RunConfig) -> bool:
+    """A setting that only means something for some values of another (vocab_size: spm runs) shows only there."""
+    if item.applies_when is None:
+        return True
+    key, values = item.applies_when
+    return str(setting_value(config, key)) in values
+
+
+def setting_value(config: RunConfig, key: str) -> Any:
+    section, _, name = key.rpartition(".")
+    return getattr(getattr(config, section) if section else config, name)
+
+
+def setting_text(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def settings_table(config: RunConfig) -> Table:
+    """The run's settings as `poet train` names them, grouped as `--help` groups them; a tokenizer setting of
+    another kind (a char run's vocab_size, spm_model, min_count) is left out, since it never applied."""
+    table = make_table("Settings", [("group", "muted"), ("setting", "name"), ("value", "text")])
+    for group, heading in GROUPS.items():
+        shown = [
+            item
+            for item in OPTIONS
+            if item.group == group and item.name != "corpus_fingerprint" and applies(item, config)
+        ]
+        if group == "run" and config.corpus_source == config.corpus:
+            shown = [item for item in shown if item.name != "corpus_source"]  # said already by corpus
+        for index, item in enumerate(shown):
+            label = heading.split(" (")[0] if index == 0 else ""
+            value = setting_value(config, item.key)
+            table.add_row(label, item.flag or item.name.replace("_", " "), Text(setting_text(value)))
+        if shown:
+            table.add_section()
+    return table
 
 
 MAX_NOTICES_SHOWN = 20
@@ -94,23 +156,25 @@ def checkpoints_command(arguments: argparse.Namespace) -> int:
     store = RunStore()
     action = arguments.action or "list"
     if action == "list":
-        table = summary_table(f"Checkpoints in {store.root}")
-        for summary in checkpoint_summaries(store.list()):
-            add_summary_row(table, summary)
-        console.print(table)
+        summaries = checkpoint_summaries(store.list())
+        print_summaries(console, f"Checkpoints ({len(summaries)}) in {store.root}", summaries)
+        if not summaries:
+            console.print("No runs yet: `poet train --corpus NAME` starts one.", highlight=False)
         return EXIT_OK
     if action == "show":
         run, _ = resolve_run(store, arguments.run)
         run.require_no_links()
         config = run.config()
         progress = RunProgress.from_run(run)
-        console.print(f"[bold]{run.id}[/bold]  ({progress.status})  {run.directory}", highlight=False)
-        console.print(read_text_file_nofollow(run.config_path, what="run.toml"), markup=False, highlight=False)
-        table = summary_table("Checkpoints")
-        for summary in checkpoint_summaries([run]):
-            add_summary_row(table, summary)
-        console.print(table)
-        print_evaluations(console, progress.evaluations[-10:])
+        console.print(
+            Text.assemble(
+                ("run ", "bold"), (run.id, NAME_STYLE), f"  {progress.status}\n", (str(run.directory), "dim")
+            ),
+            highlight=False,
+        )
+        console.print(settings_table(config))
+        print_summaries(console, "Checkpoints", checkpoint_summaries([run]))
+        print_evaluations(console, progress.evaluations[-10:], config.tokenizer.kind)
         if progress.form_adherence is not None:
             console.print(
                 f"form adherence {progress.adherence_summary()}: the share of unconstrained samples in the "

@@ -5,18 +5,18 @@ from __future__ import annotations
 import argparse
 import sys
 
-from rich import box
-from rich.table import Table
 from rich.text import Text
 
 from poet_tui.cli.main import EXIT_OK
-from poet_tui.cli.output import cli_console
+from poet_tui.cli.output import ColumnKind, cli_console, is_narrow, make_fields_table, make_table
 from poet_tui.corpus_reading import shown
 from poet_tui.corpus_registry import (
-    add_corpus,
+    BundledCorpusName,
+    CorpusNameTaken,
     bundled_corpora,
     find_corpus,
     read_registry,
+    register_corpus,
     registry_file,
     remove_corpus,
     resolve_corpus,
@@ -29,24 +29,24 @@ def corpora_command(arguments: argparse.Namespace) -> int:
     console = cli_console()
     action = arguments.action or "list"
     if action == "list":
-        table = Table(title="Corpora", title_justify="left", box=box.SIMPLE_HEAD)
-        table.add_column("name", no_wrap=True, min_width=12)
-        table.add_column("title", overflow="ellipsis", no_wrap=True, ratio=1)
-        table.add_column("lang", no_wrap=True, min_width=4)
-        for column in ("poems", "chars", "size"):
-            table.add_column(column, justify="right", no_wrap=True, min_width=6)
         registry = read_registry()
-        for listed in bundled_corpora() + registry.entries:
-            table.add_row(  # Text: a title or path is shown as written, never read as Rich markup
-                Text(listed.name),
-                Text(listed.title),
-                Text(listed.language),
-                human_count(listed.documents),
-                human_count(listed.characters),
-                human_bytes(listed.size_bytes),
-            )
+        listed = bundled_corpora() + registry.entries
+        narrow = is_narrow(console)  # the size is left out; `poet corpora show NAME` says it
+        columns: list[tuple[str, ColumnKind]] = [("name", "name"), ("title", "text"), ("lang", "muted")]
+        columns += [("kind", "muted"), ("poems", "number"), ("chars", "number")]
+        if not narrow:
+            columns.append(("size", "number"))
+        table = make_table(f"Corpora ({len(listed)})", columns)
+        for item in listed:
+            cells = [Text(item.name), Text(item.title), Text(item.language), "bundled" if item.bundled else "yours"]
+            cells += [human_count(item.documents), human_count(item.characters)]
+            if not narrow:
+                cells.append(human_bytes(item.size_bytes))
+            table.add_row(*cells)  # Text: a title or path is shown as written, never read as Rich markup
         console.print(table)
-        console.print("Add your own with `poet corpora add PATH`; `poet corpora show NAME` previews one.")
+        console.print(
+            "Add your own with `poet corpora add PATH`; `poet corpora show NAME` previews one.", highlight=False
+        )
         for damaged in registry.damaged:  # named, not hidden, and not in the way of the others
             print(
                 f"poet: registered corpus '{shown(damaged.name)}' is damaged in {shown(registry_file())} "
@@ -58,10 +58,8 @@ def corpora_command(arguments: argparse.Namespace) -> int:
         corpus = resolve_corpus(arguments.name)
         stats = corpus.stats()
         entry = find_corpus(arguments.name)
-        table = Table.grid(padding=(0, 2))
-        table.add_column(style="bold cyan")
-        table.add_column()
-        table.add_row("name", Text(corpus.name))  # Text: `poems [draft].txt` keeps its brackets
+        table = make_fields_table(f"Corpus {corpus.name}")
+        table.add_row("name", Text(corpus.name, style="bold"))  # Text: `poems [draft].txt` keeps its brackets
         if entry is not None and entry.title:
             table.add_row("title", Text(entry.title))
         table.add_row("source", Text(corpus.source))
@@ -93,10 +91,26 @@ def corpora_command(arguments: argparse.Namespace) -> int:
             console.print(document.text[:1500], highlight=False, markup=False)
         return EXIT_OK
     if action == "add":
-        entry = add_corpus(arguments.path, arguments.name)
+        try:
+            entry, replaced = register_corpus(arguments.path, arguments.name, replace=arguments.replace)
+        except CorpusNameTaken as error:
+            raise PoetError(
+                f"a corpus named '{error.registered.name}' is already registered "
+                f"({shown(error.registered.path)}); add --replace to replace it, or pick another name with --name."
+            ) from None
+        except BundledCorpusName as error:
+            raise PoetError(
+                f"'{error.name}' is a bundled corpus, and bundled corpora cannot be replaced; pick another name "
+                "with --name."
+            ) from None
+        was = "" if replaced is None or replaced.path == entry.path else f" (it was {shown(replaced.path)})"
         console.print(
-            f"registered [bold]{entry.name}[/bold]: {entry.documents:,} poems, {entry.characters:,} characters "
-            f"({entry.language}); train with `poet train --corpus {entry.name}`",
+            Text.assemble(
+                "registered " if replaced is None else "replaced ",
+                (entry.name, "bold"),
+                f"{was}: {entry.documents:,} poems, {entry.characters:,} characters ({entry.language}); "
+                f"train with `poet train --corpus {entry.name}`",
+            ),
             highlight=False,
         )
         return EXIT_OK

@@ -245,6 +245,28 @@ def parse_repl_value(key: str, text: str, current: str) -> Any:
     return text.lower() == "on"
 
 
+SETTING_ROWS = (  # (setting, what it is) in the order the settings table lists them
+    ("temperature", "0 is greedy; higher is bolder"),
+    ("max_tokens", "most tokens a completion writes (a form's poem ends when the form is complete)"),
+    ("top_k", "sample among the k likeliest tokens"),
+    ("top_p", "sample within this share of the probability mass"),
+    ("seed", "the same seed and prompt write the same text"),
+    ("stop_at_end_of_poem", "stop where the poem ends"),
+)
+
+
+def settings_table(settings: SamplingSettings, form: ReplForm, novelty: NoveltyCheck | None) -> Any:
+    """`:settings` in `poet generate -i`: every setting, the command that changes it, and what it does."""
+    from poet_tui.cli.output import make_table
+
+    table = make_table("Sampling settings", [("command", "name"), ("value", "text"), ("what it does", "muted")])
+    for key, meaning in SETTING_ROWS:
+        table.add_row(REPL_NAMES[key], settings.shown(key), meaning)
+    table.add_row(":form", form.choice.describe(), "the poem's form; :acrostic, :rhyme and :metre shape it further")
+    table.add_row(":novelty", "off" if novelty is None else "on", "mark what each poem copies from the training text")
+    return table
+
+
 def describe_settings(settings: SamplingSettings, form: ReplForm | None = None) -> str:
     shown = settings.shown
     text = (
@@ -291,6 +313,8 @@ def repl(
                 if name == "novelty":
                     novelty, said = novelty_command(value, novelty, loaded.run)
                     print(said)
+                elif name == "settings":
+                    cli_console().print(settings_table(settings, form, novelty))
                 else:
                     print(apply_repl_command(line, settings, form))
             except PoetError as error:

@@ -108,6 +108,7 @@ def build_parser() -> ArgumentParser:
     add = corpora_commands.add_parser("add", help="register a file or folder of poems")
     add.add_argument("path")
     add.add_argument("--name", help="the name to use (default: from the file name)")
+    add.add_argument("--replace", action="store_true", help="replace the corpus already registered under that name")
     remove = corpora_commands.add_parser("rm", help="forget a registered corpus (its files stay)")
     remove.add_argument("name")
 

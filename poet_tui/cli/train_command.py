@@ -18,7 +18,8 @@ __all__ = ["train_command"]
 
 
 class StopRequest:
-    """The first Ctrl-C (or SIGTERM) asks the loop to checkpoint and stop; a second one aborts at once."""
+    """The first Ctrl-C (or SIGTERM) asks the loop to checkpoint and stop; a second one aborts at once (the
+    checkpoint of the last evaluation stays; the display says which step that was)."""
 
     def __init__(self) -> None:
         self.requested = False
@@ -109,6 +110,8 @@ def train_with_display(argv: list[str]) -> int:
         sys.stderr.write(stderr_text)
     if code == EXIT_OK:
         display.print_summary()
+    elif code == EXIT_INTERRUPTED:
+        display.print_stopped()
     return code if code in (EXIT_OK, EXIT_BAD_INPUT, EXIT_INTERRUPTED) else 1
 
 

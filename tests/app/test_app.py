@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import shutil
 import signal
 import sys
 from collections.abc import Iterator
@@ -26,6 +27,8 @@ from poet_tui.forms import FORMS, satisfies
 from tests.helpers.pilot import TINY_RUN, RecordingApp, fill, run_app, text_of, wait_until
 
 from .conftest import FIXED_RUN
+
+OTHER_RUN = "20250101-130000-shakespeare-sonnets-char"
 
 
 def test_corpus_to_training_to_checkpoint_to_repl(poet_home: Path) -> None:
@@ -156,30 +159,38 @@ def test_adding_a_corpus_and_a_bad_path(poet_home: Path, tiny_corpus: Path) -> N
 
 
 def test_checkpoints_sort_and_delete(fixed_home: Path) -> None:
+    shutil.copytree(fixed_home / "runs" / FIXED_RUN, fixed_home / "runs" / OTHER_RUN)
+    with open(fixed_home / "runs" / OTHER_RUN / "metrics.jsonl", "a", encoding="utf-8") as log:
+        log.write('{"event": "start", "run": "x", "device": "cpu", "params": 9000}\n{"event": "step", "step": 90}\n')
     app = RecordingApp()
 
     async def script(pilot: Pilot[Any]) -> None:
         pane = app.query_one(CheckpointsPane)
         await wait_until(pilot, lambda: app.engine_ready)
         await pilot.press("f4")
-        await wait_until(pilot, lambda: len(pane.summaries) == 2)
+        await wait_until(pilot, lambda: len(pane.runs) == 2)
         table = app.query_one("#checkpoint-table", DataTable)
-        while pane.sort_key != "step":
+        while pane.sort_key != "steps":
             await pilot.press("s")
-        steps = [table.get_row_at(index)[5].plain for index in range(table.row_count)]
-        assert steps == ["40", "60"]
+        steps = [table.get_row_at(index)[4].plain for index in range(table.row_count)]
+        assert steps == ["60", "90"]
         await pilot.press("S")
-        steps = [table.get_row_at(index)[5].plain for index in range(table.row_count)]
-        assert steps == ["60", "40"]
-        # Delete the highlighted checkpoint (latest): the modal asks which; Escape keeps everything.
+        steps = [table.get_row_at(index)[4].plain for index in range(table.row_count)]
+        assert steps == ["90", "60"]
+        # Delete the fixed run's latest checkpoint: the modal asks which; Escape keeps everything.
+        await pilot.press("down", "right", "down", "down")
+        assert pane.selected is not None and (pane.selected.run_id, pane.selected.stem) == (FIXED_RUN, "latest")
         await pilot.press("d", "escape")
-        assert len(pane.summaries) == 2
+        assert len(pane.summaries) == 4
         await pilot.press("d", "left", "left", "enter")
-        await wait_until(pilot, lambda: len(pane.summaries) == 1)
-        assert pane.summaries[0].stem == "best"
-        await pilot.press("d", "left", "enter")  # the whole run
-        await wait_until(pilot, lambda: not pane.summaries)
+        await wait_until(pilot, lambda: len(pane.summaries) == 3)
+        assert [s.stem for s in pane.summaries if s.run_id == FIXED_RUN] == ["best"]
+        # The cursor went back to the checkpoint's run; on a run's row, d asks about the whole run.
+        assert pane.highlighted == (pane.run_named(FIXED_RUN), None)
+        await pilot.press("d", "left", "enter")
+        await wait_until(pilot, lambda: len(pane.runs) == 1)
         assert not (fixed_home / "runs" / FIXED_RUN).exists()
+        assert (fixed_home / "runs" / OTHER_RUN).exists()
 
     run_app(app, script)
 

@@ -11,6 +11,7 @@ from textual.pilot import Pilot
 
 from poet_tui.app.checkpoints_pane import CheckpointsPane
 from poet_tui.app.corpus_pane import CorpusPane
+from poet_tui.app.run_table import RunTable
 from tests.helpers.pilot import RecordingApp, run_app, text_of, wait_until
 
 from .conftest import FIXED_RUN
@@ -34,10 +35,16 @@ def test_a_damaged_checkpoint_is_listed_with_its_reason_and_never_opened(fixed_h
         await wait_until(pilot, lambda: app.engine_ready)
         await pilot.press("f4")
         await wait_until(pilot, lambda: len(pane.summaries) == 4)
+        table = app.query_one(RunTable)
         problems = [summary for summary in pane.summaries if summary.problem]
         assert [(summary.run_id, summary.stem) for summary in problems] == [(DAMAGED_RUN, "best")]
-        while pane.selected is None or pane.selected.problem is None:
-            await pilot.press("down")
+        # The run with a damaged checkpoint is the newest; it shows its checkpoints, the damaged one marked.
+        rows = [[cell.plain for cell in table.get_row_at(index)] for index in range(table.row_count)]
+        assert "2025-01-01 13:00" in rows[0][0] and "2025-01-01 12:00" in rows[3][0]
+        assert [row[0].strip() for row in rows[1:3]] == ["├ best", "└ latest"]
+        assert rows[1][-1] == "damaged" and rows[2][-1] == ""
+        await pilot.press("down")
+        assert pane.selected is not None and pane.selected.problem is not None
         detail = text_of(app.query_one("#checkpoint-config"))
         assert "damaged" in detail and "step should be a whole number" in detail
         await pilot.press("enter")

@@ -12,6 +12,7 @@ from textual.pilot import Pilot
 from poet_tui.app.checkpoints_pane import CheckpointsPane
 from poet_tui.app.live_widgets import LossPlot
 from poet_tui.app.messages import TrainingEvents
+from poet_tui.app.run_plot import RunCurvesPlot
 from poet_tui.app.train_pane import TrainPane
 from poet_tui.event_types import Event, NoticeEvent, StartEvent, StepEvent
 from tests.helpers.pilot import RecordingApp, run_app, text_of, wait_until
@@ -62,7 +63,7 @@ def test_the_checkpoints_pane_shows_a_runs_notices_and_marks_them(fixed_home: Pa
         await wait_until(pilot, lambda: pane.detail_run == FIXED_RUN)
         detail = text_of(pane.query_one("#checkpoint-config"))
         assert "Loss was NaN: rolled back · step 30: rolled back to step 20" in detail
-        plot = pane.query_one("#checkpoint-plot", LossPlot)
+        plot = pane.query_one("#checkpoint-plot", RunCurvesPlot)
         await wait_until(pilot, lambda: plot.marked == [30])
 
     run_app(app, script)

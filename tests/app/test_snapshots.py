@@ -10,7 +10,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 
 from poet_tui.app.app import PoetApp
-from poet_tui.app.live_widgets import LossPlot
+from poet_tui.app.run_plot import RunCurvesPlot
 from tests.helpers.pilot import SIZE, settle, wait_until
 
 from .conftest import FIXED_RUN
@@ -43,8 +43,8 @@ def test_checkpoints_pane(fixed_home: Path, snap_compare: Any) -> None:
         await show(pilot, "f4")
         pane = pilot.app.query_one("#checkpoints-pane")
         await wait_until(pilot, lambda: pane.detail_run == FIXED_RUN)
-        plot = pane.query_one("#checkpoint-plot", LossPlot)
-        await wait_until(pilot, lambda: not plot.dirty and min(plot.plotted) > 0)  # it redraws on its own timer
+        plot = pane.query_one("#checkpoint-plot", RunCurvesPlot)
+        await wait_until(pilot, lambda: not plot.dirty and plot.plotted_runs == [FIXED_RUN])  # redrawn by a timer
         still_cursors(pilot)
         await settle(pilot)
 
