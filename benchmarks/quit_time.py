@@ -1,12 +1,12 @@
 """Time from ctrl+q to the end of the `poet` process, when ctrl+q comes at once after the first frame.
 
-Not a test (timings depend on the machine): `python benchmarks/quit_time.py [RUNS] [DELAY]`. The app starts importing
-PyTorch in the background right after its first frame (about 2 s on 2 cores), so ctrl+q sent the moment the
-first frame arrives lands while that import is under way: the time measured is how long quitting waits for it
-(it should not wait at all). The clock stops when the process has exited, after it restored the terminal.
-With DELAY (seconds, default 0) ctrl+q comes that long after the first frame instead: 5 s is
-after the import, which shows what quitting costs with nothing in the background. The anchor is first_frame.py's:
-`python -c "import textual.app"`, timed in the same run."""
+Not a test (timings depend on the machine): `python benchmarks/quit_time.py [RUNS] [DELAY]`. Right after its
+first frame `poet` mounts the panes it deferred, then imports PyTorch in the background (about 2 s on 2 cores),
+so ctrl+q sent the moment the first frame arrives lands during one or the other: the time measured is how long
+quitting waits for them (it should not wait for the import at all). The clock stops when the process has
+exited, after it restored the terminal. With DELAY (seconds, default 0) ctrl+q comes that long after the first
+frame instead: 5 s is after the import, which shows what quitting costs with nothing in the background. The
+anchor is first_frame.py's: `python -c "import textual.app"`, timed in the same run."""
 
 from __future__ import annotations
 
