@@ -8,13 +8,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar
 
-from textual import events, on, work
+from textual import events, on
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import TabbedContent, TabPane, Tabs
 from textual.worker import Worker, WorkerState
 
 from poet_tui.app import torch_threads
+from poet_tui.app.background import ThreadFailed, post_from_thread, start_daemon
 from poet_tui.app.checkpoints_pane import CheckpointsPane
 from poet_tui.app.corpus_pane import CorpusAdded, CorpusPane
 from poet_tui.app.help_screen import HelpScreen
@@ -32,7 +33,13 @@ from poet_tui.app.repl_pane import ReplPane
 from poet_tui.app.train_pane import TrainPane
 from poet_tui.errors import PoetError
 
-PANES = ("corpus", "train", "checkpoints", "repl")
+PANE_TITLES = {"corpus": "Corpus F2", "train": "Train F3", "checkpoints": "Checkpoints F4", "repl": "REPL F5"}
+PANE_TYPES: dict[str, type[CorpusPane | TrainPane | CheckpointsPane | ReplPane]] = {
+    "corpus": CorpusPane,
+    "train": TrainPane,
+    "checkpoints": CheckpointsPane,
+    "repl": ReplPane,
+}
 
 
 NARROW_WIDTH = 90
@@ -52,22 +59,24 @@ class PoetApp(App[None]):
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
     ]
 
-    def __init__(self, checkpoint: str | None = None, load_engine: bool = True) -> None:
+    def __init__(self, checkpoint: str | None = None, load_engine: bool = True, defer_panes: bool = False) -> None:
+        """`defer_panes`: mount the panes not shown at start after the first frame (`poet` does; tests need not)."""
         super().__init__()
         self.checkpoint = checkpoint
         self.load_engine_after_start = load_engine
+        self.defer_panes = defer_panes
         self.engine_ready = False
 
+    @property
+    def initial_pane(self) -> str:
+        return "repl" if self.checkpoint else "corpus"
+
     def compose(self) -> ComposeResult:
-        with TabbedContent(initial="repl" if self.checkpoint else "corpus", id="panes"):
-            with TabPane("Corpus F2", id="corpus"):
-                yield CorpusPane(id="corpus-pane")
-            with TabPane("Train F3", id="train"):
-                yield TrainPane(id="train-pane")
-            with TabPane("Checkpoints F4", id="checkpoints"):
-                yield CheckpointsPane(id="checkpoints-pane")
-            with TabPane("REPL F5", id="repl"):
-                yield ReplPane(id="repl-pane")
+        with TabbedContent(initial=self.initial_pane, id="panes"):
+            for name, title in PANE_TITLES.items():
+                with TabPane(title, id=name):
+                    if name == self.initial_pane or not self.defer_panes:
+                        yield PANE_TYPES[name](id=f"{name}-pane")
         yield KeyFooter()
 
     def on_resize(self, event: events.Resize) -> None:
@@ -81,6 +90,13 @@ class PoetApp(App[None]):
         self.pane(self.current_pane).focus_default()
         if self.checkpoint:
             self.query_one(ReplPane).open_model(self.checkpoint)
+        self.call_after_refresh(self.after_first_frame)
+
+    async def after_first_frame(self) -> None:
+        """Mount the deferred panes, then start importing torch: each of the two is quicker alone (torch holds
+        the interpreter's lock for long stretches), and a ctrl+q meanwhile waits for the first only."""
+        if self.defer_panes:
+            await self.mount_deferred_panes()
         if self.load_engine_after_start:
             self.call_after_refresh(self.load_engine)
 
@@ -92,13 +108,36 @@ class PoetApp(App[None]):
     def pane(self, name: str) -> CorpusPane | TrainPane | CheckpointsPane | ReplPane:
         return self.query_one(f"#{name}-pane")  # type: ignore[return-value]
 
-    def action_show_pane(self, name: str) -> None:
+    async def mount_deferred_panes(self) -> None:
+        """The first frame waits for the styles of every widget mounted; the Train pane alone holds about two
+        thirds of them, so with `defer_panes` the panes not shown come right after it."""
+        for name in PANE_TITLES:
+            await self.mounted_pane(name)
+
+    async def mounted_pane(self, name: str) -> CorpusPane | TrainPane | CheckpointsPane | ReplPane:
+        """The pane, mounted now if it was deferred and is not yet (a key can ask for it before that)."""
+        found = self.query(f"#{name}-pane")
+        if found:
+            return found.first()  # type: ignore[return-value]
+        pane = PANE_TYPES[name](id=f"{name}-pane")
+        await self.query_one(f"TabPane#{name}", TabPane).mount(pane)
+        if self.engine_ready and isinstance(pane, TrainPane | CheckpointsPane):
+            pane.engine_ready()  # EngineReady came first: it told only the panes mounted then
+        return pane
+
+    async def train_pane(self) -> TrainPane:
+        pane = await self.mounted_pane("train")
+        assert isinstance(pane, TrainPane)
+        return pane
+
+    async def action_show_pane(self, name: str) -> None:
+        pane = await self.mounted_pane(name)
         self.query_one(TabbedContent).active = name
-        self.pane(name).focus_default()
+        pane.focus_default()
 
     @on(TabbedContent.TabActivated)
     def tab_activated(self, event: TabbedContent.TabActivated) -> None:
-        if event.pane.id in PANES and self.focused is None:
+        if event.pane.id in PANE_TITLES and self.focused is None and self.query(f"#{event.pane.id}-pane"):
             self.pane(event.pane.id).focus_default()
 
     def action_help(self) -> None:
@@ -106,13 +145,19 @@ class PoetApp(App[None]):
             self.push_screen(HelpScreen())
 
     # ----- the engine (torch) in the background -----
-    @work(thread=True, exclusive=True, group="engine", exit_on_error=False)
     def load_engine(self) -> None:
-        import poet_tui.generation
-        import poet_tui.run_catalog
-        import poet_tui.sample  # noqa: F401 - imported here so the UI thread never waits for torch
+        """Import the engine in a daemon thread (background.py): quitting right after start never waits for it."""
+        start_daemon(self.import_engine, "poet-engine")
 
-        self.post_message(EngineReady())
+    def import_engine(self) -> None:
+        try:
+            import poet_tui.generation
+            import poet_tui.run_catalog
+            import poet_tui.sample  # noqa: F401 - imported here so the UI thread never waits for torch
+        except Exception as error:
+            post_from_thread(self, ThreadFailed("importing the engine", error))
+            return
+        post_from_thread(self, EngineReady())
 
     def on_engine_ready(self) -> None:
         """Torch finished loading; on a slow machine that may be after the app began to close (no panes left)."""
@@ -126,9 +171,9 @@ class PoetApp(App[None]):
         torch_threads.restore()
 
     # ----- panes talking to each other -----
-    def on_corpus_chosen(self, message: CorpusChosen) -> None:
-        self.query_one(TrainPane).set_corpus(message.name)
-        self.action_show_pane("train")
+    async def on_corpus_chosen(self, message: CorpusChosen) -> None:
+        (await self.train_pane()).set_corpus(message.name)
+        await self.action_show_pane("train")
         self.notify(f"Training on '{message.name}': adjust the settings, then ctrl+s starts.", timeout=3)
 
     def on_corpus_added(self, message: CorpusAdded) -> None:
@@ -139,13 +184,13 @@ class PoetApp(App[None]):
         for pane in self.query(CheckpointsPane):  # none left while the app shuts down
             pane.mark_stale()
 
-    def on_open_in_repl(self, message: OpenInRepl) -> None:
-        self.action_show_pane("repl")
+    async def on_open_in_repl(self, message: OpenInRepl) -> None:
+        await self.action_show_pane("repl")
         self.query_one(ReplPane).open_model(message.model)
 
-    def on_resume_run(self, message: ResumeRun) -> None:
-        self.action_show_pane("train")
-        self.query_one(TrainPane).resume_run(message.run_id)
+    async def on_resume_run(self, message: ResumeRun) -> None:
+        await self.action_show_pane("train")
+        (await self.train_pane()).resume_run(message.run_id)
 
     # ----- one place for worker failures: the app's own, and the panes' (forwarded as WorkerFailed) -----
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -155,18 +200,23 @@ class PoetApp(App[None]):
     def on_worker_failed(self, message: WorkerFailed) -> None:
         self.report_failure(message.worker)
 
+    def on_thread_failed(self, message: ThreadFailed) -> None:
+        self.report_error(message.error, message.what)
+
     def report_failure(self, worker: Worker[object]) -> None:
-        error = worker.error
+        self.report_error(worker.error, worker.name)
+
+    def report_error(self, error: BaseException | None, what: str) -> None:
         if isinstance(error, PoetError):
             self.notify(str(error), title="poet", severity="error", timeout=8)
         else:
-            self.notify(f"{type(error).__name__}: {error}", title=f"{worker.name} failed", severity="error")
+            self.notify(f"{type(error).__name__}: {error}", title=f"{what} failed", severity="error")
             self.log.error(error)
 
     # ----- quitting -----
     async def action_quit(self) -> None:
-        train = self.query_one(TrainPane)
-        if not train.is_training:
+        train = self.query(TrainPane).first() if self.query(TrainPane) else None  # deferred: not mounted yet
+        if train is None or not train.is_training:
             self.exit()
             return
         self.push_screen(QuitScreen(train.progress.run or "A run"), self.quit_answered)

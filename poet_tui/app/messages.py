@@ -112,14 +112,6 @@ class CompletionFinished(Message):
         self.error = error
 
 
-class ModelLoaded(Message):
-    """A model is loaded for the REPL (a `poet_tui.generation.LoadedModel`)."""
-
-    def __init__(self, loaded: Any) -> None:
-        super().__init__()
-        self.loaded = loaded
-
-
 class WorkerFailed(Message):
     """A pane's worker raised; the app, the one place that reports failures, shows it."""
 

@@ -4,11 +4,15 @@ no span is selected, so an 80-column REPL loses no room until the user asks wher
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.content import Content
 from textual.widgets import Static
 
 from poet_tui.app.overlap_view import colour_of
-from poet_tui.overlap import SourceLine, Span
+
+if TYPE_CHECKING:
+    from poet_tui.overlap import SourceLine, Span
 
 
 class OverlapPanel(Static):

@@ -8,22 +8,22 @@ Copied-span highlighting and novelty live in repl_overlap.py."""
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.message import Message
-from textual.widgets import Input, Static
+from textual.widgets import Input, LoadingIndicator, Static
 from textual.worker import get_current_worker
 
-from poet_tui.app import torch_threads
 from poet_tui.app.form_picker import FormPicker, app_sentence
-from poet_tui.app.messages import CompletionFinished, ForwardWorkerFailures, ModelLoaded, TokensGenerated
+from poet_tui.app.messages import CompletionFinished, ForwardWorkerFailures, TokensGenerated
 from poet_tui.app.modals import ModelPicker
 from poet_tui.app.overlap_panel import OverlapPanel
+from poet_tui.app.repl_loading import NO_MODEL, ModelLoading
 from poet_tui.app.repl_overlap import ReplOverlap, status_part
 from poet_tui.app.sampling_form import SamplingForm, describe
 from poet_tui.app.transcript import Exchange, Transcript
@@ -39,10 +39,7 @@ if TYPE_CHECKING:
 BATCH_SECONDS = 1 / 30  # the generating thread posts what it has about 30 times a second
 TEMPERATURE_STEP = 0.05
 LENGTH_STEP = 16
-WELCOME = (
-    "Type a prompt and press Enter; the model continues it. An empty prompt starts a new poem.\n"
-    "No model is loaded: pick one with ctrl+o, or press Enter on a checkpoint in the Checkpoints pane (F4)."
-)
+WELCOME = f"Type a prompt and press Enter; the model continues it. An empty prompt starts a new poem.\n{NO_MODEL}"
 
 
 class ModelChoices(Message):
@@ -78,7 +75,7 @@ class PromptInput(Input):
         self.cursor_position = len(self.value)
 
 
-class ReplPane(ReplOverlap, ForwardWorkerFailures, Vertical):
+class ReplPane(ModelLoading, ReplOverlap, ForwardWorkerFailures, Vertical):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "stop", "Stop", id="repl.stop"),
         Binding("ctrl+r", "regenerate", "Regenerate", id="repl.regenerate"),
@@ -122,7 +119,6 @@ class ReplPane(ReplOverlap, ForwardWorkerFailures, Vertical):
         super().__init__(id=id)
         self.settings = SamplingSettings()
         self.form_choice = FormChoice()
-        self.loaded: Any = None
         self.exchanges: dict[int, Exchange] = {}
         self.next_exchange = 0
         self.streaming: int | None = None
@@ -130,7 +126,9 @@ class ReplPane(ReplOverlap, ForwardWorkerFailures, Vertical):
         self.last_speed: float | None = None
 
     def compose(self) -> ComposeResult:
-        yield Static(id="repl-model")
+        with Horizontal(id="repl-header"):
+            yield Static(id="repl-model")
+            yield LoadingIndicator(id="repl-loading")
         yield OverlapPanel(id="overlap-panel")
         yield Transcript(id="transcript", classes="panel")
         yield Static(id="repl-status")
@@ -144,48 +142,30 @@ class ReplPane(ReplOverlap, ForwardWorkerFailures, Vertical):
         self.query_one("#repl-settings").display = False
         self.query_one("#repl-form").display = False
         self.query_one(OverlapPanel).display = False
-        self.show_model()
+        self.show_loading()
         self.settings_changed()
 
     def focus_default(self) -> None:
         self.query_one(PromptInput).focus()
 
-    # ----- the model -----
-    def open_model(self, name_or_path: str) -> None:
-        self.action_stop()
-        self.query_one("#repl-model", Static).update(Content.styled(f"loading {name_or_path}…", "$text-warning"))
-        self.load_model(name_or_path)
-
-    @work(thread=True, exclusive=True, group="load-model", exit_on_error=False)
-    def load_model(self, name_or_path: str) -> None:
-        from poet_tui.generation import load_for_generation
-        from poet_tui.sample import complete
-
-        torch_threads.use_one_thread()
-        try:
-            loaded = load_for_generation(name_or_path, "auto")
-            complete(loaded.model, loaded.tokenizer, "", SamplingSettings(max_tokens=2, seed=0))  # warm up kernels
-            self.post_message(ModelLoaded(loaded))
-        except PoetError:
-            self.post_message(ModelLoaded(self.loaded))  # show the model that is still loaded
-            raise
-
-    def on_model_loaded(self, message: ModelLoaded) -> None:
-        if message.loaded is not None and message.loaded is not self.loaded:
-            self.loaded = message.loaded
-            transcript = self.query_one(Transcript)
-            transcript.query(".welcome").remove()
-            transcript.add_note(f"Loaded {self.loaded.label}. Type a prompt and press Enter (empty: a new poem).")
-            self.set_form(FormChoice.of(default_form_name(self.loaded.metadata)))
-            note = default_note(self.loaded.metadata)
-            if note is not None:
-                transcript.add_note(f"{note[:1].upper()}{note[1:]}, so poems start in that form; ctrl+f changes it.")
-            self.start_indexing(self.loaded.run)
-        self.show_model()
+    # ----- the model (loading it: repl_loading.py) -----
+    def model_ready(self) -> None:
+        """A model was loaded: say so, and start in its form and on its overlap index."""
+        transcript = self.query_one(Transcript)
+        transcript.query(".welcome").remove()
+        transcript.add_note(f"Loaded {self.loaded.label}. Type a prompt and press Enter (empty: a new poem).")
+        self.set_form(FormChoice.of(default_form_name(self.loaded.metadata)))
+        note = default_note(self.loaded.metadata)
+        if note is not None:
+            transcript.add_note(f"{note[:1].upper()}{note[1:]}, so poems start in that form; ctrl+f changes it.")
+        self.start_indexing(self.loaded.run)
 
     def show_model(self) -> None:
         widget = self.query_one("#repl-model", Static)
         loaded = self.loaded
+        if self.model_loading is not None:
+            widget.update(Content.styled(self.loading_header(), "$text-warning"))
+            return
         if loaded is None:
             widget.update(Content.styled("no model loaded · ctrl+o opens one", "$text-muted"))
             return
@@ -236,6 +216,9 @@ class ReplPane(ReplOverlap, ForwardWorkerFailures, Vertical):
         self.generate_from(self.last_prompt)
 
     def generate_from(self, prompt: str) -> None:
+        if self.model_loading is not None:
+            self.queue(prompt)
+            return
         if self.loaded is None:
             self.notify("Load a model first: ctrl+o, or Enter on a checkpoint in the Checkpoints pane (F4).")
             return
@@ -325,11 +308,16 @@ class ReplPane(ReplOverlap, ForwardWorkerFailures, Vertical):
         self.refresh_status()
 
     def action_stop(self) -> None:
+        """Escape: stop the completion that streams, and drop a prompt waiting for a model to load."""
+        self.stop_streaming()
+        self.drop_queued("Stopped")
+
+    def stop_streaming(self) -> None:
         if self.streaming is not None:
             self.workers.cancel_group(self, "generate")
 
     def action_clear(self) -> None:
-        self.action_stop()
+        self.stop_streaming()
         self.show_selection(None)
         self.exchanges.clear()
         self.query_one(Transcript).clear()
@@ -382,7 +370,10 @@ class ReplPane(ReplOverlap, ForwardWorkerFailures, Vertical):
         self.refresh_status()
 
     def refresh_status(self) -> None:
-        if self.streaming is not None:
+        loading = self.loading_status()
+        if loading is not None:
+            state = loading
+        elif self.streaming is not None:
             state = ("streaming… escape stops", "$text-warning")
         elif self.last_speed is not None:
             state = (f"last {self.last_speed:,.0f} tokens/s", "$text-muted")

@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Horizontal
+from textual.containers import Horizontal, HorizontalGroup
 from textual.message import Message
 from textual.widgets import Checkbox, Input, Label, Static
 
@@ -89,13 +89,16 @@ class SamplingForm(Horizontal):
         self.min_copy = DEFAULT_MIN_COPY
 
     def compose(self) -> ComposeResult:
-        for key, label in FIELDS:
-            yield Label(label)
-            kind: Literal["integer", "number"] = "integer" if key in ("max_tokens", "top_k", "seed") else "number"
-            yield Input(compact=True, type=kind, placeholder="random" if key == "seed" else "", id=f"setting-{key}")
-        yield Checkbox("stop at end of poem", compact=True, id="setting-poem")
-        yield Label("min copy")
-        yield Input(str(self.min_copy), compact=True, type="integer", id="setting-min_copy")
+        """Two groups side by side, which a narrow terminal puts one under the other (poet.tcss)."""
+        with HorizontalGroup(classes="settings-group"):
+            for key, label in FIELDS:
+                yield Label(label)
+                kind: Literal["integer", "number"] = "integer" if key in ("max_tokens", "top_k", "seed") else "number"
+                yield Input(compact=True, type=kind, placeholder="random" if key == "seed" else "", id=f"setting-{key}")
+        with HorizontalGroup(classes="settings-group"):
+            yield Checkbox("stop at end of poem", compact=True, id="setting-poem")
+            yield Label("min copy")
+            yield Input(str(self.min_copy), compact=True, type="integer", id="setting-min_copy")
         yield Static(id="setting-error", classes="row-error")
 
     def show(self, settings: SamplingSettings) -> None:

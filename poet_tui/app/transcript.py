@@ -162,5 +162,16 @@ class Transcript(VerticalScroll):
     def add_note(self, text: str, welcome: bool = False) -> None:
         self.mount(Static(Content.styled(text, "$text-muted"), classes="note welcome" if welcome else "note"))
 
+    def welcome_or_note(self, text: str) -> None:
+        """`text` in place of the welcome's last line if it is still shown (a model loading at start), else a
+        note. Updated, not removed: removing a widget while the app mounts moves the focus off the prompt."""
+        welcome = self.query(".welcome")
+        if not welcome:
+            self.add_note(text)
+            return
+        note = welcome.first(Static)
+        first_line = note.content.plain.split("\n", 1)[0] if isinstance(note.content, Content) else ""
+        note.update(Content.styled(f"{first_line}\n{text}".strip(), "$text-muted"))
+
     def clear(self) -> None:
         self.remove_children()

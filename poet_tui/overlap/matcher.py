@@ -11,8 +11,12 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from poet_tui.overlap.index import OverlapIndex, Source
+if TYPE_CHECKING:
+    # Type names only: the index needs numpy, and the app shows copied spans before anything imports it.
+    from poet_tui.overlap.index import OverlapIndex, Source
+
 
 UNKNOWN = -1  # the code of a character the corpus never uses: it matches nothing
 

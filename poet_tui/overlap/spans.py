@@ -8,9 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from poet_tui.overlap.index import OverlapIndex, Source
 from poet_tui.overlap.matcher import Match
+
+if TYPE_CHECKING:
+    # Type names only: the index needs numpy, and the app shows copied spans before anything imports it.
+    from poet_tui.overlap.index import OverlapIndex, Source
 
 # A copy shorter than this is a common phrase ("and in the "), not a quotation: 12 characters is about two or
 # three English words, or two thirds of a seven-character Chinese verse.
