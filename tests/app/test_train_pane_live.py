@@ -246,6 +246,9 @@ def test_every_panel_is_reachable_by_keyboard_at_80_by_24(poet_home: Path) -> No
         source.step = 20
         source.say(start_event(), *(step_event(step) for step in range(2, 21, 2)))
         await wait_until(pilot, lambda: "tokens/s" in live_text(pane))
+        run_panel = app.query_one("#run-stats")
+        # The locked form gives way to the live figures: the Run panel is in view without scrolling.
+        await wait_until(pilot, lambda: app.screen.region.contains_region(run_panel.region))
         reached = set()
         for _ in range(12):
             await pilot.press("tab")
