@@ -1,4 +1,4 @@
-"""Re-make assets/overlap.svg: `python assets/make_overlap_screenshot.py` (a minute or two on a CPU).
+"""Re-make assets/overlap.svg and overlap-80x24.svg: `python assets/make_overlap_screenshot.py` (a minute or two).
 
 A model that has learnt three short public-domain poems by heart is the honest way to show copying: it trains
 here, in a throwaway POET_HOME, then the REPL completes a prompt greedily (temperature 0), and alt+n selects the
@@ -61,10 +61,16 @@ def train_by_heart(home: Path) -> str:
 
 
 async def main() -> None:
+    checkpoint = train_by_heart(Path(os.environ["POET_HOME"]))
+    for size, suffix in {(120, 40): "", (80, 24): "-80x24"}.items():
+        await take_screenshot(checkpoint, size, suffix)
+
+
+async def take_screenshot(checkpoint: str, size: tuple[int, int], suffix: str) -> None:
     from poet_tui.app.app import PoetApp
 
-    app = PoetApp(checkpoint=train_by_heart(Path(os.environ["POET_HOME"])))
-    async with app.run_test(size=(120, 40)) as pilot:
+    app = PoetApp(checkpoint=checkpoint)
+    async with app.run_test(size=size) as pilot:
         repl = app.query_one("#repl-pane")
         await wait_until(pilot, lambda: repl.loaded is not None and repl.overlaps is not None)  # type: ignore[attr-defined]
         repl.settings.temperature = 0.0  # type: ignore[attr-defined]
@@ -75,7 +81,7 @@ async def main() -> None:
         await wait_until(pilot, lambda: repl.exchanges and repl.streaming is None)  # type: ignore[attr-defined]
         await pilot.press("alt+n")
         await pilot.pause(0.5)
-        app.save_screenshot("overlap.svg", str(HERE))
+        app.save_screenshot(f"overlap{suffix}.svg", str(HERE))
 
 
 if __name__ == "__main__":
