@@ -8,9 +8,7 @@ from typing import Any, ClassVar, cast
 
 from plotext._dict import themes as plotext_themes
 from textual.binding import Binding, BindingType
-from textual.color import Color
 from textual.content import Content
-from textual_plotext import PlotextPlot
 
 from poet_tui.app.memory_panel import MemoryPanel, memory_content
 from poet_tui.app.plot_scales import (
@@ -22,10 +20,8 @@ from poet_tui.app.plot_scales import (
     smoothed,
     step_ticks,
 )
+from poet_tui.app.throttled_plot import MAX_MARKS, RGB, ThrottledPlot, blend, theme_colour, thin
 
-REDRAW_INTERVAL_S = 0.3  # the plot is redrawn at most about three times a second
-MAX_MARKS = 40  # recoveries marked on a plot; a run that recovered more often shows its last ones
-RGB = tuple[int, int, int]
 # The theme variables each series is drawn in, and the colour used where a theme does not set one.
 SERIES_COLOURS: dict[str, tuple[str, RGB]] = {
     "train": ("text-primary", (87, 165, 226)),
@@ -38,32 +34,11 @@ RAW_SHARE = 0.5  # the raw training line: this much of the train colour over the
 VALIDATION_MARKER = "◆"
 
 
-def thin(points: list[tuple[int, float]], limit: int = 600) -> list[tuple[int, float]]:
-    """Every n-th point (and the last), so a long run's curve costs the same to draw as a short one's."""
-    if len(points) <= limit:
-        return points
-    stride = len(points) / limit
-    return [points[int(index * stride)] for index in range(limit)] + [points[-1]]
-
-
-def theme_colour(variables: dict[str, str], name: str, fallback: RGB) -> RGB:
-    """A theme variable as the (r, g, b) plotext draws with; the fallback when it is missing or relative."""
-    try:
-        return Color.parse(variables[name]).rgb
-    except (KeyError, ValueError, TypeError):
-        return fallback
-
-
-def blend(colour: RGB, background: RGB, share: float) -> RGB:
-    r, g, b = (round(c * share + bg * (1 - share)) for c, bg in zip(colour, background, strict=True))
-    return (r, g, b)
-
-
 def hex_of(colour: RGB) -> str:
     return "#{:02x}{:02x}{:02x}".format(*colour)
 
 
-class LossPlot(PlotextPlot):
+class LossPlot(ThrottledPlot):
     """Training loss (smoothed, over the raw line drawn faint) and validation loss as markers at the steps it
     was measured, against steps, with a red vertical line at each step where training recovered (a NaN
     rollback, an out-of-memory halving). Round ticks, the unit on the axis, the legend under the frame, and
@@ -109,13 +84,6 @@ class LossPlot(PlotextPlot):
         self.tick_labels: tuple[list[str], list[str]] = ([], [])  # (step, loss) tick labels last drawn
         self.y_range: tuple[float, float] | None = None  # the loss axis last drawn (log10 of losses on a log scale)
         self.colours: dict[str, RGB] = {}
-        self.dirty = True
-
-    def on_mount(self) -> None:
-        super().on_mount()
-        self.app.theme_changed_signal.subscribe(self, lambda theme: self.mark_dirty())
-        self.set_interval(REDRAW_INTERVAL_S, self.redraw_if_dirty)
-        self.redraw_if_dirty()
 
     def show(
         self,
@@ -133,9 +101,6 @@ class LossPlot(PlotextPlot):
         self.bits_per_nat = bits_per_nat
         self.dirty = True
 
-    def mark_dirty(self) -> None:
-        self.dirty = True
-
     def action_toggle_log(self) -> None:
         self.log_scale = not self.log_scale
         self.dirty = True
@@ -146,17 +111,10 @@ class LossPlot(PlotextPlot):
         self.dirty = True
         self.redraw_if_dirty()
 
-    def redraw_if_dirty(self) -> None:
-        if not self.dirty or not self.display:
-            return
-        self.dirty = False
-        self.plt.clear_data()
-        self.plt.clear_figure()
-        self.use_theme_colours()
-        self.draw(self.plt)
-        self.refresh()
-
     # ----- colours -----
+    def before_draw(self) -> None:
+        self.use_theme_colours()
+
     def use_theme_colours(self) -> None:
         """The series in the theme's colours; the canvas in the panel's own background, ticks in its text."""
         variables = self.app.theme_variables

@@ -13,7 +13,7 @@ from textual.pilot import Pilot
 
 from poet_tui.app.checkpoints_pane import CheckpointsPane
 from poet_tui.app.messages import CheckpointWritten, OpenInRepl, ResumeRun
-from poet_tui.app.run_plot import RunCurvesPlot, nice_ticks, tick_label
+from poet_tui.app.run_plot import RunCurvesPlot
 from poet_tui.app.run_table import RunTable, sparkline, stem_text
 from tests.helpers.pilot import RecordingApp, run_app, text_of, wait_until
 
@@ -192,6 +192,9 @@ def test_marked_runs_overlay_their_validation_bits_per_character(fixed_home: Pat
         assert plot.legend == ["word 01-02 09:30*", "char 01-01 12:00"]
         assert "flattered by <unk>" in str(plot.border_subtitle)
         assert plot.border_title == "validation bits/char · 2 runs compared"
+        steps, values = plot.tick_labels  # round ticks: whole steps, bits/char with at most two decimals
+        assert steps and all(label.replace(",", "").isdigit() for label in steps), steps
+        assert values and all(len(label.partition(".")[2]) <= 2 for label in values), values
         detail = text_of(pane.query_one("#checkpoint-config"))
         assert detail.startswith("2 runs compared")
         assert "word 01-02 09:30* · best 1.000* bits/char" in detail
@@ -240,15 +243,6 @@ def test_the_table_uses_its_width_at_120_columns(fixed_home: Path) -> None:
 
 def test_periodic_checkpoints_are_named_by_their_step() -> None:
     assert [stem_text(stem) for stem in ("best", "latest", "step-00001200")] == ["best", "latest", "step 1,200"]
-
-
-def test_ticks_are_round() -> None:
-    assert nice_ticks(5, 60, whole=True) == [0, 20, 40, 60]
-    assert nice_ticks(0.93, 2.41) == [0.5, 1.0, 1.5, 2.0, 2.5]
-    assert nice_ticks(0.93, 1.9) == [0.8, 1.0, 1.2, 1.4, 1.6, 1.8, 2.0]
-    assert nice_ticks(1.1, 2.0, count=4) == [1.0, 1.25, 1.5, 1.75, 2.0]
-    assert [tick_label(value, 0.25) for value in (0.75, 1.0)] == ["0.75", "1.00"]
-    assert tick_label(20_000, 5_000) == "20k" and tick_label(40, 20) == "40"
 
 
 def test_status_shows_a_training_run_and_a_damaged_one_with_its_reason(fixed_home: Path) -> None:
