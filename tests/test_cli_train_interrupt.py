@@ -18,11 +18,10 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import psutil
 import pytest
 
 from poet_tui.runs import RunStore
-from tests.helpers import events_of
+from tests.helpers import events_of, kill_left_behind
 
 FLAGS = ["--embedding", "16", "--hidden", "24", "--layers", "1", "--batch-size", "4", "--bptt", "16",
          "--log-every", "1", "--eval-every", "1000", "--max-steps", "100000", "--device", "cpu"]  # fmt: skip
@@ -78,13 +77,7 @@ def display_processes() -> Iterator[list[subprocess.Popen[bytes]]]:
     """Whatever a failing test leaves behind (the display and its training child) is killed."""
     started: list[subprocess.Popen[bytes]] = []
     yield started
-    for display in started:
-        with contextlib.suppress(psutil.Error):
-            for process in [*psutil.Process(display.pid).children(recursive=True), psutil.Process(display.pid)]:
-                process.kill()
-        for run in RunStore().list():
-            with contextlib.suppress(OSError, ValueError, psutil.Error):
-                psutil.Process(int((run.directory / "train.pid").read_text())).kill()
+    kill_left_behind(started)
 
 
 def wait_for_a_step() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import signal
 import subprocess
 import sys
@@ -10,11 +9,10 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import psutil
 import pytest
 
 from poet_tui.runs import RunStore
-from tests.helpers import events_of
+from tests.helpers import events_of, kill_left_behind
 
 FLAGS = ["--embedding", "16", "--hidden", "24", "--batch-size", "4", "--bptt", "16", "--log-every", "1",
          "--max-steps", "100000", "--device", "cpu"]  # fmt: skip
@@ -42,14 +40,7 @@ def no_orphans() -> Iterator[list[subprocess.Popen[str]]]:
     """Whatever a failing test leaves behind (the display and its training child, in its own session) is killed."""
     started: list[subprocess.Popen[str]] = []
     yield started
-    for display in started:
-        with contextlib.suppress(psutil.Error):
-            for process in [*psutil.Process(display.pid).children(recursive=True), psutil.Process(display.pid)]:
-                process.kill()
-        for run in RunStore().list():
-            pid_file = run.directory / "train.pid"
-            with contextlib.suppress(OSError, ValueError, psutil.Error):
-                psutil.Process(int(pid_file.read_text())).kill()
+    kill_left_behind(started)
 
 
 def wait_for_training() -> None:

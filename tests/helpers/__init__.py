@@ -3,6 +3,7 @@ modules an import loads. The app's pilot helpers are in `tests.helpers.pilot` (t
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -10,6 +11,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from poet_tui.config import ModelConfig, RunConfig, TokenizerConfig, TrainingConfig
 from tests.forked import poet_forked
@@ -105,3 +107,19 @@ def modules_loaded_by(*modules: str, then: str = "") -> set[str]:
 def loaded_among(loaded: set[str], *roots: str) -> list[str]:
     """The loaded modules that are `roots` or inside them, sorted: the part of `loaded` a test forbids."""
     return sorted(name for name in loaded if any(name == root or name.startswith(root + ".") for root in roots))
+
+
+def kill_left_behind(started: list[subprocess.Popen[Any]]) -> None:
+    """Whatever a failing test left running: each process started and its children, and every run's training
+    child (which may be in a session of its own)."""
+    import psutil
+
+    from poet_tui.runs import RunStore
+
+    for process in started:
+        with contextlib.suppress(psutil.Error):
+            for leftover in [*psutil.Process(process.pid).children(recursive=True), psutil.Process(process.pid)]:
+                leftover.kill()
+        for run in RunStore().list():
+            with contextlib.suppress(OSError, ValueError, psutil.Error):
+                psutil.Process(int((run.directory / "train.pid").read_text())).kill()
