@@ -37,8 +37,12 @@ def checkpoint_key(path: str) -> str:
 
 
 def sparkline(points: Any, width: int = SPARK_WIDTH) -> str:
-    """The last `width` values as block heights, lowest ▁ to highest █ (a falling curve goes down)."""
-    values = [value for _, value in points][-width:]
+    """The whole curve in at most `width` values (evenly spaced, the first and the last kept) as block heights,
+    lowest ▁ to highest █: a falling curve goes down, and one that fell and rose again (overfitting) shows both,
+    where the last few evaluations alone would show only the rise."""
+    values = [value for _, value in points]
+    if len(values) > width > 1:
+        values = [values[round(index * (len(values) - 1) / (width - 1))] for index in range(width)]
     if not values:
         return ""
     low, high = min(values), max(values)

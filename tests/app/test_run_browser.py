@@ -241,6 +241,14 @@ def test_the_table_uses_its_width_at_120_columns(fixed_home: Path) -> None:
     run_app(app, script)
 
 
+def test_the_sparkline_spans_the_whole_curve() -> None:
+    falls_then_rises = [
+        (step, value) for step, value in enumerate([9.0, 5, 3, 2, 2.1, 2.2, 2.3, 2.4, 2.5, 2.6, 2.7, 3.0])
+    ]
+    line = sparkline(falls_then_rises, width=6)
+    assert len(line) == 6 and line[0] == "█" and line.index("▁") not in (0, 5) and line[-1] > "▁"
+
+
 def test_periodic_checkpoints_are_named_by_their_step() -> None:
     assert [stem_text(stem) for stem in ("best", "latest", "step-00001200")] == ["best", "latest", "step 1,200"]
 
