@@ -172,7 +172,9 @@ class TrainPane(ForwardWorkerFailures, Horizontal):
         self.dirty = True
         self.form.set_locked(True)
         self.update_buttons()
-        self.query_one("#train-pause", Button).focus()  # the form is locked; keep the pane's keys in reach
+        focused = self.app.focused
+        if focused is None or self in focused.ancestors:  # never take the focus from another pane (an attach at start)
+            self.query_one("#train-pause", Button).focus()  # the form is locked; keep the pane's keys in reach
         self.follow(source)
 
     def attach(self, run_id: str) -> None:

@@ -269,3 +269,21 @@ def test_every_panel_is_reachable_by_keyboard_at_80_by_24(poet_home: Path) -> No
         await wait_until(pilot, lambda: pane.source is None)
 
     run_app(app, script, size=(80, 24))
+
+
+def test_attaching_to_a_training_run_at_start_leaves_the_focus_in_the_pane_shown(fixed_home: Path) -> None:
+    """A run already training when the app starts is followed in the Train pane, but the keys the user types stay
+    with the pane they are looking at (the attach had moved the focus to the hidden Train pane's Pause button)."""
+    from poet_tui.runs import Run
+
+    app = RecordingApp()
+
+    async def script(pilot: Pilot[Any]) -> None:
+        train = app.query_one(TrainPane)
+        await wait_until(pilot, lambda: train.source is not None)  # attached to the run that trains
+        await pilot.pause()
+        assert app.current_pane == "corpus"
+        assert app.focused is not None and app.query_one("#corpus-pane") in app.focused.ancestors, app.focused
+
+    with Run(fixed_home / "runs" / FIXED_RUN).lock():  # held as a trainer holds it
+        run_app(app, script)
