@@ -8,7 +8,7 @@ from typing import Any
 
 from textual.content import Content
 
-from poet_tui.app.run_table import STATUS_STYLES, bpc_text, short_name, stem_text
+from poet_tui.app.run_table import STATUS_STYLES, bpc_text, short_names, stem_text
 from poet_tui.formatting import format_float, human_bytes, human_count, human_duration
 
 LABEL_WIDTH = 14
@@ -125,14 +125,13 @@ def files_parts(run: Any, home: Path) -> list[Part]:
 
 def comparison_content(runs: list[Any], colours: list[str]) -> Content:
     """The runs marked for comparison, each in its colour on the plot, with the figure the plot compares."""
-    corpora = {run.corpus for run in runs}
     parts: list[Part] = [(f"{len(runs)} runs compared", "bold")]
     parts.append((" · space unmarks the highlighted run", "$text-muted"))
-    for index, run in enumerate(runs):
+    for index, (run, name) in enumerate(zip(runs, short_names(runs), strict=True)):
         colour = colours[index % len(colours)] if colours else ""
         parts += [
             ("\n● ", colour),
-            (short_name(run, with_corpus=len(corpora) > 1), "bold"),
+            (name, "bold"),
             f" · best {bpc_text(run.best_val_bpc, run.is_word)} bits/char · {run.steps:,} steps",
         ]
     if any(run.is_word for run in runs):

@@ -9,7 +9,7 @@ from typing import Any
 from textual.color import Color
 
 from poet_tui.app.plot_scales import loss_ticks, padded, step_ticks
-from poet_tui.app.run_table import short_name
+from poet_tui.app.run_table import short_name, short_names
 from poet_tui.app.throttled_plot import MAX_MARKS, ThrottledPlot, parse_colour
 
 TICKS = 5  # at most this many ticks on each axis
@@ -81,9 +81,7 @@ class RunCurvesPlot(ThrottledPlot):
         palette = self.palette()
         faint: list[tuple[int, float]] = []
         if len(self.compared) >= 2:
-            corpora = {summary.corpus for summary in self.compared}
-            for index, summary in enumerate(self.compared):
-                name = short_name(summary, with_corpus=len(corpora) > 1)
+            for index, (summary, name) in enumerate(zip(self.compared, short_names(self.compared), strict=True)):
                 series.append((list(summary.val_bpc_points), palette[index % len(palette)], name))
             self.border_title = f"validation bits/char · {len(self.compared)} runs compared"
         elif self.highlighted is not None and self.highlighted.problem is None:

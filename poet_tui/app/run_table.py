@@ -59,22 +59,45 @@ def bpc_text(value: float | None, word: bool) -> str:
     return format_float(value) + ("*" if word else "")
 
 
-def stamp(run_id: str, year: bool = True) -> str:
-    """`20250102-120304-corpus-char-2` → `2025-01-02 12:03 #2` (or without the year): when the run started."""
+def stamp(run_id: str, year: bool = True, seconds: bool = False) -> str:
+    """`20250102-120304-corpus-char-2` → `2025-01-02 12:03 #2` (or without the year, or with the seconds): when
+    the run started."""
     date, _, rest = run_id.partition("-")
     clock = rest[:6]
     if len(date) != 8 or not date.isdigit() or not clock.isdigit():
         return run_id
     suffix = rest.rsplit("-", 1)[-1]
     day = f"{date[:4]}-{date[4:6]}-{date[6:8]}" if year else f"{date[4:6]}-{date[6:8]}"
-    return f"{day} {clock[:2]}:{clock[2:4]}" + (f" #{suffix}" if suffix.isdigit() else "")
+    time = f"{clock[:2]}:{clock[2:4]}" + (f":{clock[4:6]}" if seconds else "")
+    return f"{day} {time}" + (f" #{suffix}" if suffix.isdigit() else "")
 
 
-def short_name(summary: Any, with_corpus: bool = False) -> str:
+def short_name(summary: Any, with_corpus: bool = False, seconds: bool = False) -> str:
     """A run in a legend: `char 01-02 12:03` (its corpus too when compared runs differ); `*` on a word run."""
     corpus = f"{summary.corpus} " if with_corpus and summary.corpus else ""
     tokenizer = f"{summary.tokenizer} " if summary.tokenizer else ""
-    return f"{corpus}{tokenizer}{stamp(summary.run_id, year=False)}" + ("*" if summary.is_word else "")
+    when = stamp(summary.run_id, year=False, seconds=seconds)
+    return f"{corpus}{tokenizer}{when}" + ("*" if summary.is_word else "")
+
+
+def short_names(summaries: list[Any]) -> list[str]:
+    """The legend names of runs shown together: with their corpus when they differ in it, and with the second
+    each started when two would otherwise read alike (runs started in the same minute)."""
+    with_corpus = len({summary.corpus for summary in summaries}) > 1
+    names = [short_name(summary, with_corpus) for summary in summaries]
+    return [
+        short_name(summary, with_corpus, seconds=True) if names.count(name) > 1 else name
+        for summary, name in zip(summaries, names, strict=True)
+    ]
+
+
+def run_names(summaries: list[Any], year: bool) -> dict[str, str]:
+    """Each run's name in the table: when it started, to the second where two started in the same minute."""
+    names = {summary.run_id: stamp(summary.run_id, year) for summary in summaries}
+    alike = list(names.values())
+    return {
+        run_id: stamp(run_id, year, seconds=True) if alike.count(name) > 1 else name for run_id, name in names.items()
+    }
 
 
 @dataclass(frozen=True)
@@ -195,8 +218,11 @@ def layout_for(summaries: list[Any], room: int, sort_key: str = "") -> Layout:
             for column in columns[1:]
         }
         others = sum(width + CELL_PADDING for width in widths.values())
-        for name_of in (lambda s: s.run_id, lambda s: stamp(s.run_id), lambda s: stamp(s.run_id, year=False)):
-            names = {summary.run_id: name_of(summary) for summary in summaries}
+        for names in (
+            {summary.run_id: summary.run_id for summary in summaries},
+            run_names(summaries, year=True),
+            run_names(summaries, year=False),
+        ):
             run_width = max([len(name) for name in names.values()] + [10]) + LABEL_PREFIX
             if run_width + CELL_PADDING + others <= room:
                 widths["run"] = room - others - CELL_PADDING

@@ -241,6 +241,23 @@ def test_the_table_uses_its_width_at_120_columns(fixed_home: Path) -> None:
     run_app(app, script)
 
 
+def test_runs_started_in_the_same_minute_are_told_apart(fixed_home: Path) -> None:
+    same_minute = "20250101-120045-shakespeare-sonnets-char"
+    add_run(fixed_home, same_minute)
+    app = BrowsingApp()
+
+    async def script(pilot: Pilot[Any]) -> None:
+        pane = await open_browser(pilot, 2)
+        names = [row[0] for row in row_texts(pane)]
+        assert "12:00:45" in names[0] and "12:00:00" in names[1], names
+        plot = pane.query_one(RunCurvesPlot)
+        await pilot.press("space", "down", "space")
+        await wait_until(pilot, lambda: len(plot.plotted_runs) == 2)
+        assert plot.legend == ["char 01-01 12:00:45", "char 01-01 12:00:00"]
+
+    run_app(app, script)
+
+
 def test_the_sparkline_spans_the_whole_curve() -> None:
     falls_then_rises = [
         (step, value) for step, value in enumerate([9.0, 5, 3, 2, 2.1, 2.2, 2.3, 2.4, 2.5, 2.6, 2.7, 3.0])
@@ -265,8 +282,10 @@ def test_status_shows_a_training_run_and_a_damaged_one_with_its_reason(fixed_hom
         pane = await open_browser(pilot, 3)
         assert [row[-1] for row in row_texts(pane)] == ["training", "damaged", "stopped"]
         await pilot.press("down")
-        detail = text_of(pane.query_one("#checkpoint-config"))
-        assert "damaged: " in detail and "run.toml" in detail and "d deletes the run" in detail
+        shown = pane.query_one("#checkpoint-config")
+        await wait_until(pilot, lambda: "damaged: " in text_of(shown))  # the highlight reaches the detail
+        detail = text_of(shown)
+        assert "run.toml" in detail and "d deletes the run" in detail
         await pilot.press("enter", "r")
         await pilot.pause()
         assert not app.opened and not app.resumed and len(app.errors()) == 2
