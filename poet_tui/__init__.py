@@ -1,3 +1,8 @@
 """poet-tui: train small recurrent language models on poetry, watch them learn, play with them."""
 
-__version__ = "0.1.0"
+from importlib import metadata
+
+try:  # one source of the version: pyproject.toml, as installed
+    __version__ = metadata.version("poet-tui")
+except metadata.PackageNotFoundError:  # run from a source tree that was never installed
+    __version__ = "0+unknown"

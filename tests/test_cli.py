@@ -174,3 +174,20 @@ def test_batch_size_auto_picks_a_size_and_records_it(tiny_corpus: Path, poet_hom
     run = next(iter((poet_home / "runs").iterdir()))
     assert f"batch_size = {notice['batch_size']}" in (run / "run.toml").read_text()
     assert_one_line_error(poet("train", "--corpus", str(tiny_corpus), "--batch-size", "many"), "'auto'")
+
+
+def test_version_names_the_package_torch_and_the_device_auto_would_use(poet_home: Path) -> None:
+    import platform
+    from importlib import metadata
+
+    import torch
+
+    from poet_tui.device import resolve_device
+
+    result = poet("--version")
+    assert result.returncode == 0, result.stderr
+    first, second, third = result.stdout.splitlines()[:3]
+    assert first == f"poet-tui {metadata.version('poet-tui')} (Python {platform.python_version()})"
+    assert second.startswith(f"torch {torch.__version__} (")
+    assert ("CUDA" in second) == (torch.version.cuda is not None)
+    assert third.startswith(f"device {resolve_device('auto').type} ")

@@ -9,7 +9,6 @@ import sys
 from collections.abc import Sequence
 from typing import get_args
 
-from poet_tui import __version__
 from poet_tui.errors import PoetError
 from poet_tui.options import Device
 
@@ -30,6 +29,19 @@ def shorten_quoted(message: str, longest: int = 40) -> str:
     return re.sub(rf"'([^']{{{longest},}})'", lambda match: f"'{match.group(1)[: longest - 3]}...'", message)
 
 
+class VersionAction(argparse.Action):
+    """`--version`: poet-tui's version, then torch's (importing torch only when asked)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS, help: str | None = None) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object) -> None:
+        from poet_tui.version import version_report
+
+        print(version_report())
+        parser.exit()
+
+
 def add_sampling_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--temperature", type=float, default=0.8, help="0 is greedy (default 0.8)")
     parser.add_argument("--top-k", type=int, default=0, help="sample among the k likeliest tokens (0: off)")
@@ -46,7 +58,9 @@ def build_parser() -> ArgumentParser:
         prog="poet",
         description="Train small recurrent language models on poetry. With no command, opens the app.",
     )
-    parser.add_argument("--version", action="version", version=f"poet-tui {__version__}")
+    parser.add_argument(
+        "--version", action=VersionAction, help="the version, and the torch, CUDA and device it would use; exits"
+    )
     parser.add_argument(
         "--checkpoint",
         metavar="RUN_OR_CHECKPOINT",
