@@ -28,7 +28,7 @@ from typing import Any
 
 from poet_tui.atomic import atomic_write_text, remove_stale_temp_files
 from poet_tui.corpus import Corpus, directory_size, expand_user_path, guess_language, load_documents, shown
-from poet_tui.errors import PoetError
+from poet_tui.errors import PoetError, did_you_mean
 from poet_tui.paths import bundled_corpora_dir, user_corpora_dir
 from poet_tui.safe_files import describe_os_error, read_bounded_bytes
 
@@ -241,8 +241,10 @@ def resolve_corpus(name_or_path: str) -> Corpus:
     if os.path.lexists(path):  # a link loop exists too; reading it says so
         documents = load_documents(path)
         return Corpus(slugify(path.name), documents, source=str(path.resolve()), size_bytes=directory_size(path))
-    known = ", ".join(entry.name for entry in all_corpora()) or "none yet"
-    raise PoetError(f"no corpus named '{shown(name_or_path)}' and no such file; known corpora: {known}.")
+    names = [entry.name for entry in all_corpora()]
+    suggestion = did_you_mean(name_or_path, names)
+    known = ", ".join(names) or "none yet"
+    raise PoetError(f"no corpus named '{shown(name_or_path)}' and no such file.{suggestion} Known corpora: {known}.")
 
 
 def slugify(text: str) -> str:
@@ -397,14 +399,18 @@ def remove_corpus(name: str) -> None:
         raise PoetError(
             f"'{name}' is a bundled corpus, and bundled corpora cannot be removed; only the ones you registered can."
         )
-    unknown = PoetError(f"no registered corpus named '{shown(name)}'; `poet corpora list` shows them.")
+
+    def unknown(known: list[str]) -> PoetError:
+        suggestion = did_you_mean(name, known)
+        return PoetError(f"no registered corpus named '{shown(name)}'.{suggestion} `poet corpora list` shows them.")
+
     if not os.path.lexists(registry_file()):
-        raise unknown  # before taking the lock, which would create the data home's corpora folder
+        raise unknown([])  # before taking the lock, which would create the data home's corpora folder
     with registry_lock():
         registry = read_registry()
         known = {entry.name for entry in registry.entries} | {damaged.name for damaged in registry.damaged}
         if name not in known:
-            raise unknown
+            raise unknown(sorted(known))
         refuse_if_damaged(registry, except_name=name)
         write_registry([entry for entry in registry.entries if entry.name != name])
 

@@ -191,3 +191,22 @@ def test_version_names_the_package_torch_and_the_device_auto_would_use(poet_home
     assert second.startswith(f"torch {torch.__version__} (")
     assert ("CUDA" in second) == (torch.version.cuda is not None)
     assert third.startswith(f"device {resolve_device('auto').type} ")
+
+
+def test_a_mistyped_run_or_corpus_name_gets_the_closest_one_suggested(poet_home: Path) -> None:
+    from poet_tui.corpus_registry import resolve_corpus
+    from poet_tui.errors import PoetError
+    from poet_tui.runs import RunStore
+
+    run_dir = poet_home / "runs" / "20250101-120000-shakespeare-sonnets-char"
+    run_dir.mkdir(parents=True)
+    (run_dir / "run.toml").write_text("")  # listed by name; never read here
+    with pytest.raises(PoetError, match="Did you mean '20250101-120000-shakespeare-sonnets-char'"):
+        RunStore().get("20250101-120000-shakespeare-sonets-char")
+    with pytest.raises(PoetError, match="Did you mean 'shakespeare-sonnets'"):
+        resolve_corpus("shakespeare-sonets")
+    with pytest.raises(PoetError) as far_off:
+        resolve_corpus("zzzz-qqqq")
+    assert "Did you mean" not in str(far_off.value)  # nothing close: no guess
+    refused = poet("corpora", "show", "tang30")
+    assert refused.returncode == 2 and "Did you mean 'tang300'?" in refused.stderr

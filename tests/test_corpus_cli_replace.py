@@ -73,4 +73,4 @@ def test_rm_says_a_bundled_corpus_cannot_be_removed_and_an_unknown_one_is_unknow
         "registered can."
     )
     line = one_error_line(capsys, "corpora", "rm", "nothing-here")
-    assert line == "poet: no registered corpus named 'nothing-here'; `poet corpora list` shows them."
+    assert line == "poet: no registered corpus named 'nothing-here'. `poet corpora list` shows them."

@@ -19,8 +19,8 @@ from textual.widgets import Collapsible, Input, Label, Select, Static
 
 from poet_tui.app.corpus_pane import known_corpora
 from poet_tui.config import RunConfig
-from poet_tui.corpus_registry import find_corpus
-from poet_tui.errors import PoetError
+from poet_tui.corpus_registry import all_corpora, find_corpus
+from poet_tui.errors import PoetError, did_you_mean
 from poet_tui.model_size import memory_for_device
 from poet_tui.options import GROUPS, OPTIONS, Option, flagged, form_names, option_table
 from poet_tui.presets import PRESET_NAMES
@@ -200,7 +200,8 @@ class TrainForm(VerticalScroll):
         if not config.corpus:
             raise PoetError("Pick a corpus in the Corpus pane (F2), or type a corpus name or path.")
         if find_corpus(config.corpus) is None and not path_exists(config.corpus):
-            raise PoetError(f"There is no corpus named '{config.corpus}' and no such file or folder.")
+            suggestion = did_you_mean(config.corpus, [entry.name for entry in all_corpora()])
+            raise PoetError(f"There is no corpus named '{config.corpus}' and no such file or folder.{suggestion}")
         try:
             config.validate(memory_for_device(config.training.device), options=self.options, names=form_names)
         except PoetError as error:
