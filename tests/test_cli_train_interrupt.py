@@ -14,14 +14,13 @@ import subprocess
 import sys
 import termios
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from poet_tui.runs import RunStore
-from tests.helpers import events_of, kill_left_behind
+from tests.helpers import events_of, kill_left_behind, wait_for_training
 
 FLAGS = ["--embedding", "16", "--hidden", "24", "--layers", "1", "--batch-size", "4", "--bptt", "16",
          "--log-every", "1", "--eval-every", "1000", "--max-steps", "100000", "--device", "cpu"]  # fmt: skip
@@ -80,17 +79,6 @@ def display_processes() -> Iterator[list[subprocess.Popen[bytes]]]:
     kill_left_behind(started)
 
 
-def wait_for_a_step() -> None:
-    """Until the child has logged a step (a net against a hang, not a speed test)."""
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        runs = RunStore().list()
-        if runs and runs[-1].is_training() and events_of(runs[-1], "step"):
-            return
-        time.sleep(0.1)
-    raise AssertionError("the training child never logged a step")
-
-
 def test_ctrl_c_ends_the_panel_and_prints_the_step_saved_and_the_resume_command(
     tiny_corpus: Path, terminal: Terminal, display_processes: list[subprocess.Popen[bytes]]
 ) -> None:
@@ -106,7 +94,7 @@ def test_ctrl_c_ends_the_panel_and_prints_the_step_saved_and_the_resume_command(
     display_processes.append(display)
     os.close(terminal.slave)
     terminal.reader.start()
-    wait_for_a_step()
+    wait_for_training()
     os.write(terminal.master, b"\x03")  # the Ctrl-C key
     assert display.wait(timeout=120) == 130
     terminal.reader.join(timeout=60)

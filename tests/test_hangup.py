@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from poet_tui.runs import RunStore
-from tests.helpers import events_of, kill_left_behind
+from tests.helpers import events_of, kill_left_behind, wait_for_training
 
 FLAGS = ["--embedding", "16", "--hidden", "24", "--batch-size", "4", "--bptt", "16", "--log-every", "1",
          "--max-steps", "100000", "--device", "cpu"]  # fmt: skip
@@ -41,17 +41,6 @@ def no_orphans() -> Iterator[list[subprocess.Popen[str]]]:
     started: list[subprocess.Popen[str]] = []
     yield started
     kill_left_behind(started)
-
-
-def wait_for_training() -> None:
-    """Until the child holds its run's lock and has logged a step (a net against a hang, not a speed test)."""
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        runs = RunStore().list()
-        if runs and runs[-1].is_training() and events_of(runs[-1], "step"):
-            return
-        time.sleep(0.1)
-    raise AssertionError("the training child never started")
 
 
 def test_a_hangup_stops_the_run_with_a_checkpoint(tiny_corpus: Path, no_orphans: list) -> None:

@@ -9,6 +9,7 @@ import os
 import random
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -92,6 +93,20 @@ def read_until_first_step(process: subprocess.Popen[str]) -> None:
         if json.loads(line)["event"] == "step":
             return
     raise AssertionError("the training child ended before its first step")
+
+
+def wait_for_training() -> None:
+    """Until the newest run's child holds its lock and has logged a step (a net against a hang, not a speed
+    test): for a child started by a display process whose output the test does not read."""
+    from poet_tui.runs import RunStore
+
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        runs = RunStore().list()
+        if runs and runs[-1].is_training() and events_of(runs[-1], "step"):
+            return
+        time.sleep(0.1)
+    raise AssertionError("the training child never logged a step")
 
 
 def modules_loaded_by(*modules: str, then: str = "") -> set[str]:
