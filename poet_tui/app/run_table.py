@@ -4,6 +4,7 @@ its checkpoints as indented rows below it when expanded. Rows are keyed by what 
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -80,24 +81,24 @@ def short_name(summary: Any, with_corpus: bool = False, seconds: bool = False) -
     return f"{corpus}{tokenizer}{when}" + ("*" if summary.is_word else "")
 
 
+def told_apart(summaries: list[Any], name: Callable[[Any, bool], str]) -> list[str]:
+    """`name(summary, seconds)` for each run, to the second only where two would otherwise read alike (runs
+    started in the same minute)."""
+    names = [name(summary, False) for summary in summaries]
+    alike = Counter(names)
+    return [name(summary, True) if alike[plain] > 1 else plain for summary, plain in zip(summaries, names, strict=True)]
+
+
 def short_names(summaries: list[Any]) -> list[str]:
-    """The legend names of runs shown together: with their corpus when they differ in it, and with the second
-    each started when two would otherwise read alike (runs started in the same minute)."""
+    """The legend names of runs shown together: with their corpus when they differ in it, told apart."""
     with_corpus = len({summary.corpus for summary in summaries}) > 1
-    names = [short_name(summary, with_corpus) for summary in summaries]
-    return [
-        short_name(summary, with_corpus, seconds=True) if names.count(name) > 1 else name
-        for summary, name in zip(summaries, names, strict=True)
-    ]
+    return told_apart(summaries, lambda summary, seconds: short_name(summary, with_corpus, seconds))
 
 
 def run_names(summaries: list[Any], year: bool) -> dict[str, str]:
-    """Each run's name in the table: when it started, to the second where two started in the same minute."""
-    names = {summary.run_id: stamp(summary.run_id, year) for summary in summaries}
-    alike = list(names.values())
-    return {
-        run_id: stamp(run_id, year, seconds=True) if alike.count(name) > 1 else name for run_id, name in names.items()
-    }
+    """Each run's name in the table: when it started, told apart."""
+    names = told_apart(summaries, lambda summary, seconds: stamp(summary.run_id, year, seconds))
+    return {summary.run_id: name for summary, name in zip(summaries, names, strict=True)}
 
 
 @dataclass(frozen=True)
