@@ -207,8 +207,10 @@ def forcing_every_step() -> None:
 
 
 def test_repl_says_how_many_steps_the_form_forced(trained_run: Run) -> None:
+    # --top-p below 1 sets the mask before every draw, so every step weighs the allowed share (the lazy draw,
+    # without top-p, weighs it only where a draw breaks the form: how many do depends on the sampled text).
     result = poet(
-        "generate", trained_run.id, "-i", "--form", "couplets:1", "--seed", "3",
+        "generate", trained_run.id, "-i", "--form", "couplets:1", "--seed", "3", "--top-p", "0.999",
         input_text="The\n:quit\n", setup=forcing_every_step,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr

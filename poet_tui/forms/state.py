@@ -95,8 +95,9 @@ class FormState:
         state = self.lined
         assert state is not None
         if not (self.counts or self.rhymes):
-            # far from the line limit (no token can reach it), the exact length changes nothing
-            length = state.line_length if state.line_length > MAX_ENGLISH_LINE - horizon else 0
+            # far from the line limit (no token can reach it), the exact length changes nothing; a token of
+            # `horizon` characters written at MAX - horizon reaches the limit, so that length is near already
+            length = state.line_length if state.line_length >= MAX_ENGLISH_LINE - horizon else 0
             return (state.line, length, state.has_word)
         return (
             state.line, state.line_length, state.has_word, state.counted, state.word, state.last_word,
