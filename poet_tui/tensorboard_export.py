@@ -10,7 +10,8 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -82,6 +83,18 @@ def run_directory(destination: Path, run_id: str) -> Path:
     return directory
 
 
+@contextlib.contextmanager
+def quiet_writer_thread() -> Iterator[None]:
+    """TensorBoard writes from a thread of its own, which prints a traceback when a write fails before close()
+    raises the same error here; that one becomes the sentence, so the thread's copy is not printed."""
+    previous = threading.excepthook
+    threading.excepthook = lambda arguments: None
+    try:
+        yield
+    finally:
+        threading.excepthook = previous
+
+
 def write_curves(writer: SummaryWriter, curves: Curves) -> None:
     for tag, points in curves.scalars.items():
         for point in points:
@@ -102,9 +115,10 @@ def export_tensorboard(events: Iterable[Event], run_id: str, destination: Path) 
     before = poet_event_files(directory)
     writer: SummaryWriter | None = None
     try:
-        writer = writer_class(log_dir=str(directory), filename_suffix=POET_SUFFIX, flush_secs=3600)
-        write_curves(writer, curves)
-        writer.close()
+        with quiet_writer_thread():
+            writer = writer_class(log_dir=str(directory), filename_suffix=POET_SUFFIX, flush_secs=3600)
+            write_curves(writer, curves)
+            writer.close()
     except Exception as error:  # a full disk or a folder made read-only under us; the writer's thread re-raises
         if writer is not None:
             with contextlib.suppress(Exception):

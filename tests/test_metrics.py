@@ -5,6 +5,7 @@ control sequence."""
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import os
@@ -16,6 +17,7 @@ from typing import Any
 import pytest
 
 from poet_tui.runs import Run
+from tests.forked import limit_file_size
 from tests.helpers import events_of, poet
 from tests.test_cli import assert_one_line_error
 
@@ -210,6 +212,17 @@ def test_tensorboard_never_writes_through_a_link(trained_run: Run, tmp_path: Pat
     (folder / trained_run.id).symlink_to(elsewhere)
     assert_one_line_error(poet("metrics", trained_run.id, "--tensorboard", str(folder)), "symbolic link")
     assert list(elsewhere.iterdir()) == []
+
+
+def test_a_full_disk_keeps_the_earlier_export_and_leaves_no_partial_file(trained_run: Run, tmp_path: Path) -> None:
+    pytest.importorskip("tensorboard")
+    assert poet("metrics", trained_run.id, "--tensorboard", str(tmp_path)).returncode == 0
+    (before,) = (tmp_path / trained_run.id).iterdir()
+    content = before.read_bytes()
+    a_full_disk = functools.partial(limit_file_size, 500)
+    full = poet("metrics", trained_run.id, "--tensorboard", str(tmp_path), setup=a_full_disk)
+    assert_one_line_error(full, "could not write TensorBoard files")
+    assert list((tmp_path / trained_run.id).iterdir()) == [before] and before.read_bytes() == content
 
 
 class NoTensorBoard(MetaPathFinder):

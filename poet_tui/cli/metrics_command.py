@@ -86,6 +86,8 @@ def metrics_command(arguments: argparse.Namespace) -> int:
 
 
 def write_tensorboard(run: Run, events: list[Event], destination: str) -> int:
+    import shlex
+
     from poet_tui.cli.main import EXIT_OK
     from poet_tui.errors import PoetError
     from poet_tui.paths import user_path
@@ -100,7 +102,7 @@ def write_tensorboard(run: Run, events: list[Event], destination: str) -> int:
     )
     print(
         f"wrote {export.points:,} points and {export.samples:,} samples of run {run.id} to {export.directory}"
-        f"{replaced}; view them with: tensorboard --logdir {folder}"
+        f"{replaced}; view them with: tensorboard --logdir {shlex.quote(str(folder))}"
     )
     return EXIT_OK
 
