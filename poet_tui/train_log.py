@@ -31,6 +31,8 @@ MAX_LINE_CHARACTERS = 16_384  # a longer line is cut: one runaway line never fil
 TAIL_LINES = 20  # what a failure message shows
 PENDING_LINES = 1000  # lines kept until the run's folder is known
 TAIL_READ_BYTES = 256 * 1024
+SESSION_HEADER = "a training session's stderr"
+DRAIN_HEADER = "the app quit and left the run training; its stderr goes on"
 
 
 def train_log_path(run_directory: Path) -> Path:
@@ -59,7 +61,9 @@ class TrainLog:
     thread attaches. A log that cannot be written (a link in its place, a full disk) is given up silently: the
     lines in memory still serve the failure message, and `path` names the file only once a line reached it."""
 
-    def __init__(self, tail_lines: int = TAIL_LINES) -> None:
+    def __init__(self, tail_lines: int = TAIL_LINES, heading: str = SESSION_HEADER) -> None:
+        """`heading` (with the time) goes before the first line written, so sessions stand apart in the file."""
+        self.heading = heading
         self.tail: deque[str] = deque(maxlen=tail_lines)
         self.lines = 0  # every line written, for "N earlier lines are in …"
         self.pending: deque[str] = deque(maxlen=PENDING_LINES)
@@ -76,22 +80,21 @@ class TrainLog:
         """The log on disk, once a line went there (and could be written)."""
         return train_log_path(self.directory) if self.written and self.directory is not None else None
 
-    def attach(self, run_directory: Path, header: bool = True) -> None:
+    def attach(self, run_directory: Path) -> None:
         """Write to this run's log from now on, the lines that waited first; a second call changes nothing."""
         with self.lock:
             if self.directory is not None:
                 return
             self.directory = Path(run_directory)
-            if header:
-                stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-                self.header = f"--- a training session's stderr, from {stamp} ---"
+            stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+            self.header = f"--- {self.heading}, from {stamp} ---"
             while self.pending:
                 self.append(self.pending.popleft())
 
-    def attach_to_run(self, run_id: str, header: bool = True) -> None:
+    def attach_to_run(self, run_id: str) -> None:
         directory = store_run_directory(run_id)
         if directory is not None:
-            self.attach(directory, header)
+            self.attach(directory)
 
     def note_event(self, event: Mapping[str, Any]) -> None:
         """A start event names the run: attach to it (a resume may have been attached before it started)."""
@@ -166,9 +169,9 @@ def drain_child_pipes(stdout_fd: int, stderr_fd: int, run_id: str | None) -> Non
     stdout are already in metrics.jsonl; they only name the run when it was not known yet."""
     from poet_tui.events import parse_event_line
 
-    log = TrainLog()
+    log = TrainLog(heading=DRAIN_HEADER)
     if run_id:
-        log.attach_to_run(run_id, header=False)
+        log.attach_to_run(run_id)
     partial = {stdout_fd: b"", stderr_fd: b""}
     open_fds = [stdout_fd, stderr_fd]
     while open_fds:

@@ -170,7 +170,10 @@ def test_the_drain_the_app_leaves_behind_keeps_stderr(trained_run: Run) -> None:
     drain_child_pipes(child.stdout.fileno(), child.stderr.fileno(), None)
     assert child.wait(timeout=60) == -9
     kept = (trained_run.directory / TRAIN_LOG).read_text(encoding="utf-8").splitlines()
-    assert kept[-1] == "Fatal Python error: Segmentation fault" and len(kept) == 62
+    assert kept[0].startswith("--- the app quit and left the run training; its stderr goes on, from ")
+    assert kept[1:] == [f"warning {n}: something is off" for n in range(60)] + [
+        "Fatal Python error: Segmentation fault"
+    ]
 
 
 def test_a_followed_run_that_died_shows_the_end_of_its_log(trained_run: Run) -> None:
