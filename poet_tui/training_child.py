@@ -24,3 +24,9 @@ def resume_flags(run_name: str, budget: Mapping[str, Any] | None = None) -> list
         if value is not None and item.flag is not None:
             flags.append(flag_argument(item.flag, value))
     return flags
+
+
+def resumed_run(flags: list[str]) -> str | None:
+    """The run a child's flags resume (as resume_flags spells it), None for a new run."""
+    prefix = "--resume="
+    return next((flag.removeprefix(prefix) for flag in flags if flag.startswith(prefix)), None)

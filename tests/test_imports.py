@@ -174,3 +174,12 @@ def test_listing_runs_and_holding_sampling_settings_does_not_import_torch() -> N
         "poet_tui.config", "poet_tui.run_progress", "poet_tui.corpus_registry",
     )  # fmt: skip
     assert loaded_among(loaded, "torch") == []
+
+
+def test_metrics_out_and_the_training_log_import_neither_torch_nor_tensorboard_until_used() -> None:
+    """`poet metrics` builds its parser on every `poet` start, and the app keeps a child's stderr before torch."""
+    loaded = modules_loaded_by(
+        "poet_tui.metrics_export", "poet_tui.tensorboard_export", "poet_tui.train_log",
+        "poet_tui.cli.metrics_command", "poet_tui.cli.json_output",
+    )  # fmt: skip
+    assert loaded_among(loaded, "torch", "tensorboard") == []

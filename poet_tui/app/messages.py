@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from textual.message import Message
@@ -33,10 +34,11 @@ class TrainingEvents(Message):
 class TrainingEnded(Message):
     """The training process exited (or a followed process disappeared)."""
 
-    def __init__(self, exit_code: int | None, stderr_tail: list[str]) -> None:
+    def __init__(self, exit_code: int | None, stderr_tail: list[str], log_path: Path | None = None) -> None:
         super().__init__()
         self.exit_code = exit_code
         self.stderr_tail = stderr_tail
+        self.log_path = log_path  # the run's train.log, where all of its stderr is kept
 
 
 class CheckpointWritten(Message):

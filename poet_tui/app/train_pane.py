@@ -7,6 +7,7 @@ and, for a recovery, marks its step on the loss plot."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, ClassVar
 
 from textual import on, work
@@ -62,6 +63,7 @@ class TrainPane(ForwardWorkerFailures, Horizontal):
         self.engine_loaded = False
         self.quit_when_stopped = False
         self.loading_history: str | None = None  # the run whose history is read before it resumes
+        self.stderr_shown_for: RunProgress | None = None  # the ended run whose stderr the sample panel shows
 
     def compose(self) -> ComposeResult:
         with Vertical(id="train-left"):
@@ -314,7 +316,7 @@ class TrainPane(ForwardWorkerFailures, Horizontal):
                 self.post_message(TrainingEvents(typed_events(events)))
         finally:
             if not get_current_worker().is_cancelled:
-                self.post_message(TrainingEnded(source.exit_code, list(source.stderr_tail)))
+                self.post_message(TrainingEnded(source.exit_code, list(source.stderr_tail), source.log_path))
 
     def on_training_events(self, message: TrainingEvents) -> None:
         for event in message.events:
@@ -340,10 +342,12 @@ class TrainPane(ForwardWorkerFailures, Horizontal):
         elif code is not None and progress.status != "failed" and (not said_goodbye or code not in (0, 130)):
             progress.status = "failed"
             progress.error = f"the training process exited with code {code}"
-        if progress.status == "failed" and message.stderr_tail:
-            self.show_stderr(message.stderr_tail)
+        if progress.status in ("failed", "interrupted") and message.stderr_tail:
+            self.show_stderr(message.stderr_tail, message.log_path)
+            self.stderr_shown_for = progress
         if progress.status == "failed":
-            self.notify(progress.error or "training failed", title="Training failed", severity="error")
+            kept = f"; its stderr is kept in {message.log_path}" if message.log_path is not None else ""
+            self.notify(f"{progress.error or 'training failed'}{kept}", title="Training failed", severity="error")
         self.source = None
         self.dirty = True
         self.form.set_locked(False)
@@ -356,11 +360,12 @@ class TrainPane(ForwardWorkerFailures, Horizontal):
         if self.quit_when_stopped:
             self.app.exit()
 
-    def show_stderr(self, lines: list[str]) -> None:
+    def show_stderr(self, lines: list[str], log_path: Path | None = None) -> None:
         scroll = self.query_one("#sample-scroll")
         scroll.border_title = "stderr of the training process (last lines)"
         scroll.add_class("-failed")
-        self.query_one("#sample", Static).update(Content("\n".join(lines)))
+        kept = [] if log_path is None else ["", f"(all of it is kept in {log_path})"]
+        self.query_one("#sample", Static).update(Content("\n".join([*lines, *kept])))
 
     def refresh_live(self) -> None:
         self.notice_toasts.flush(self.notify)
@@ -379,7 +384,7 @@ class TrainPane(ForwardWorkerFailures, Horizontal):
         plot.show_novelty(progress.novelty_points)
         self.query_one(MemoryPanel).set_run(progress.memory, progress.device, progress.memory_history)
         scroll = self.query_one("#sample-scroll")
-        if progress.status != "failed":
+        if progress.status != "failed" and self.stderr_shown_for is not progress:
             scroll.remove_class("-failed")
             sampled = progress.sample and progress.sample_step is not None
             at_step = f" at step {progress.sample_step:,}" if sampled else ""

@@ -11,25 +11,22 @@ import subprocess
 import sys
 from collections import deque
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from poet_tui.errors import PoetError
 from poet_tui.events import parse_event_line
 from poet_tui.processes import process_alive
 from poet_tui.safe_files import open_regular_file
-from poet_tui.training_child import train_child_command
+from poet_tui.train_log import TrainLog, read_log_tail, train_log_path
+from poet_tui.training_child import resumed_run, train_child_command
 
-# Reads the given pipe descriptors until each reaches end of file (they are non-blocking: asyncio set them so).
+# Reads the child's stdout and stderr until it closes them, keeping stderr in the run's train.log (they are
+# non-blocking: asyncio set them so). argv: stdout fd, stderr fd, the run's id ("" when not known yet).
 DRAIN = """
-import os, select, sys
-fds = [int(fd) for fd in sys.argv[1:]]
-while fds:
-    for fd in select.select(fds, [], [])[0]:
-        try:
-            if not os.read(fd, 65536):
-                fds.remove(fd)
-        except BlockingIOError:
-            pass
+import sys
+from poet_tui.train_log import drain_child_pipes
+drain_child_pipes(int(sys.argv[1]), int(sys.argv[2]), sys.argv[3] or None)
 """
 if TYPE_CHECKING:
     from poet_tui.runs import Run  # the run store reads checkpoints (safetensors): not before the first frame
@@ -48,6 +45,11 @@ class TrainingSource:
         self.stop_requested = False
         self.stderr_tail: deque[str] = deque(maxlen=STDERR_LINES)
         self.exit_code: int | None = None
+
+    @property
+    def log_path(self) -> Path | None:
+        """The run's train.log, where the training process's stderr is kept, once there is one."""
+        return None
 
     @property
     def pid(self) -> int | None:
@@ -100,6 +102,15 @@ class ChildTraining(TrainingSource):
         super().__init__()
         self.argv = argv
         self.process: subprocess.Popen[bytes] | None = None
+        self.train_log = TrainLog(STDERR_LINES)
+        self.stderr_tail = self.train_log.tail
+        run_id = resumed_run(argv)  # a resumed run's log takes its stderr from the first line; a new run's
+        if run_id is not None:  # is known from its start event
+            self.train_log.attach_to_run(run_id)
+
+    @property
+    def log_path(self) -> Path | None:
+        return self.train_log.path
 
     @property
     def command(self) -> list[str]:
@@ -126,10 +137,14 @@ class ChildTraining(TrainingSource):
         super().detach()
         if self.process is None or self.process.poll() is not None:
             return
-        fds = [pipe.fileno() for pipe in (self.process.stdout, self.process.stderr) if pipe is not None]
+        if self.process.stdout is None or self.process.stderr is None:
+            return
+        fds = [self.process.stdout.fileno(), self.process.stderr.fileno()]
+        run_id = self.train_log.directory.name if self.train_log.directory is not None else ""
+        self.train_log.close()  # the drain appends from here on
         with contextlib.suppress(OSError):
             subprocess.Popen(
-                [sys.executable, "-c", DRAIN, *map(str, fds)],
+                [sys.executable, "-c", DRAIN, *map(str, fds), run_id],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
@@ -138,8 +153,14 @@ class ChildTraining(TrainingSource):
             )
 
     async def collect_stderr(self, reader: asyncio.StreamReader) -> None:
-        while line := await reader.readline():
-            self.stderr_tail.append(line.decode("utf-8", "replace").rstrip())
+        while True:
+            try:
+                line = await reader.readline()
+            except ValueError:  # a line longer than the reader's limit: keep its start, skip the rest
+                line = await reader.read(READ_LIMIT)
+            if not line:
+                return
+            self.train_log.write(line.decode("utf-8", "replace").rstrip())
 
     async def events(self) -> AsyncIterator[list[dict[str, Any]]]:
         assert self.process is not None and self.process.stdout is not None and self.process.stderr is not None
@@ -149,6 +170,7 @@ class ChildTraining(TrainingSource):
             while line := await stdout.readline():
                 event = parse_event_line(line.decode("utf-8", "replace"))
                 if event is not None:
+                    self.train_log.note_event(event)
                     yield [event]
             await stderr_task
             while (code := self.process.poll()) is None:
@@ -156,6 +178,7 @@ class ChildTraining(TrainingSource):
             self.exit_code = code
         finally:
             stderr_task.cancel()
+            self.train_log.close()
 
 
 class FollowedRun(TrainingSource):
@@ -174,6 +197,11 @@ class FollowedRun(TrainingSource):
     @property
     def pid(self) -> int | None:
         return self.followed_pid
+
+    @property
+    def log_path(self) -> Path | None:
+        path = train_log_path(self.run.directory)
+        return path if path.is_file() else None
 
     def alive(self) -> bool:
         return self.run.is_training()
@@ -198,5 +226,8 @@ class FollowedRun(TrainingSource):
             if events:
                 yield events
             if not running:
+                # Whatever the trainer wrote to stderr was kept by whoever started it: the end of it, for a
+                # failure message.
+                self.stderr_tail.extend(await asyncio.to_thread(read_log_tail, train_log_path(self.run.directory)))
                 return
             await asyncio.sleep(FOLLOW_INTERVAL_S)

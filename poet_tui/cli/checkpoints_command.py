@@ -157,6 +157,11 @@ def checkpoints_command(arguments: argparse.Namespace) -> int:
     action = arguments.action or "list"
     if action == "list":
         summaries = checkpoint_summaries(store.list())
+        if getattr(arguments, "json", False):
+            from poet_tui.cli.json_output import checkpoint_document, print_json
+
+            print_json({"store": str(store.root), "checkpoints": [checkpoint_document(item) for item in summaries]})
+            return EXIT_OK
         print_summaries(console, f"Checkpoints ({len(summaries)}) in {store.root}", summaries)
         if not summaries:
             console.print("No runs yet: `poet train --corpus NAME` starts one.", highlight=False)
@@ -166,6 +171,11 @@ def checkpoints_command(arguments: argparse.Namespace) -> int:
         run.require_no_links()
         config = run.config()
         progress = RunProgress.from_run(run)
+        if getattr(arguments, "json", False):
+            from poet_tui.cli.json_output import print_json, run_show_document
+
+            print_json(run_show_document(run, config, progress, checkpoint_summaries([run])))
+            return EXIT_OK
         console.print(
             Text.assemble(
                 ("run ", "bold"), (run.id, NAME_STYLE), f"  {progress.status}\n", (str(run.directory), "dim")

@@ -9,10 +9,13 @@ from rich.text import Text
 
 from poet_tui.cli.main import EXIT_OK
 from poet_tui.cli.output import ColumnKind, cli_console, is_narrow, make_fields_table, make_table
+from poet_tui.corpus import Corpus
 from poet_tui.corpus_reading import shown
 from poet_tui.corpus_registry import (
     BundledCorpusName,
+    CorpusEntry,
     CorpusNameTaken,
+    Registry,
     bundled_corpora,
     find_corpus,
     read_registry,
@@ -31,6 +34,12 @@ def corpora_command(arguments: argparse.Namespace) -> int:
     if action == "list":
         registry = read_registry()
         listed = bundled_corpora() + registry.entries
+        if getattr(arguments, "json", False):
+            from poet_tui.cli.json_output import corpora_list_document, print_json
+
+            print_json(corpora_list_document(listed, registry, registry_file()))
+            warn_damaged(registry)
+            return EXIT_OK
         narrow = is_narrow(console)  # the size is left out; `poet corpora show NAME` says it
         columns: list[tuple[str, ColumnKind]] = [("name", "name"), ("title", "text"), ("lang", "muted")]
         columns += [("kind", "muted"), ("poems", "number"), ("chars", "number")]
@@ -47,17 +56,14 @@ def corpora_command(arguments: argparse.Namespace) -> int:
         console.print(
             "Add your own with `poet corpora add PATH`; `poet corpora show NAME` previews one.", highlight=False
         )
-        for damaged in registry.damaged:  # named, not hidden, and not in the way of the others
-            print(
-                f"poet: registered corpus '{shown(damaged.name)}' is damaged in {shown(registry_file())} "
-                f"({damaged.reason}); fix it there or forget it with `poet corpora rm {shown(damaged.name)}`.",
-                file=sys.stderr,
-            )
+        warn_damaged(registry)
         return EXIT_OK
     if action == "show":
         corpus = resolve_corpus(arguments.name)
-        stats = corpus.stats()
         entry = find_corpus(arguments.name)
+        if getattr(arguments, "json", False):
+            return print_corpus_json(corpus, entry, arguments.poems)
+        stats = corpus.stats()
         table = make_fields_table(f"Corpus {corpus.name}")
         table.add_row("name", Text(corpus.name, style="bold"))  # Text: `poems [draft].txt` keeps its brackets
         if entry is not None and entry.title:
@@ -119,3 +125,22 @@ def corpora_command(arguments: argparse.Namespace) -> int:
         console.print(f"forgot corpus {arguments.name} (its files are untouched)", markup=False, highlight=False)
         return EXIT_OK
     raise PoetError(f"unknown action '{action}'; use list, show, add or rm.")
+
+
+def warn_damaged(registry: Registry) -> None:
+    """A damaged registry entry is named on stderr, not hidden, and not in the way of the others."""
+    for damaged in registry.damaged:
+        print(
+            f"poet: registered corpus '{shown(damaged.name)}' is damaged in {shown(registry_file())} "
+            f"({damaged.reason}); fix it there or forget it with `poet corpora rm {shown(damaged.name)}`.",
+            file=sys.stderr,
+        )
+
+
+def print_corpus_json(corpus: Corpus, entry: CorpusEntry | None, poems: int) -> int:
+    from poet_tui.cli.json_output import corpus_show_document, print_json
+    from poet_tui.forms import dominant_forms, form_shares
+
+    shares = form_shares([doc.text for doc in corpus.documents])
+    print_json(corpus_show_document(corpus, entry, shares, dominant_forms(shares), poems))
+    return EXIT_OK

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import sys
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, TextIO
@@ -116,7 +115,7 @@ def generate_command(arguments: argparse.Namespace) -> int:
         FormConstraint(form, loaded.tokenizer, next(loaded.model.parameters()).device).follow_prompt(prompt)
     novelty = None if min_copy is None else NoveltyCheck.for_run(loaded.run, min_copy)
     if arguments.json or arguments.poems > 1:
-        write_poems(loaded, prompt, settings, form, arguments.poems, arguments.json, novelty)
+        write_poems(loaded, prompt, settings, form, arguments.poems, arguments.json, novelty, choice)
         return EXIT_OK
     sys.stdout.write(prompt)
     pieces: list[str] = []
@@ -161,9 +160,11 @@ def write_poems(
     count: int,
     as_json: bool,
     novelty: NoveltyCheck | None = None,
+    choice: FormChoice | None = None,
 ) -> None:
     """Several poems: streamed one after another with a blank line between, or one JSON line each; with
     --novelty, each poem's novelty on stderr after it, or its novelty and copied spans in its JSON."""
+    from poet_tui.cli.json_output import print_json
     from poet_tui.cli.novelty_output import json_fields, novelty_line
     from poet_tui.forms import satisfies
     from poet_tui.sample import CompletionStats, stream_completion
@@ -190,10 +191,34 @@ def write_poems(
             "in_form": None if form is None else satisfies(text, form),
             "forced_steps": None if form is None else stats.forced_steps,
             "model": loaded.label,
+            "prompt": prompt,
+            "settings": settings_document(settings, choice, loaded),
+            "stopped_at_end_of_poem": stats.stopped_at_end_of_poem,
+            "seconds": round(stats.seconds, 6),
+            "tokens_per_s": round(stats.tokens_per_second, 3),
+            "first_token_seconds": None if stats.first_token_seconds is None else round(stats.first_token_seconds, 6),
         }
         if novelty is not None:
             record.update(json_fields(text, novelty.measure(text)))
-        print(json.dumps(record, ensure_ascii=False), flush=True)
+        print_json(record)
+
+
+def settings_document(settings: SamplingSettings, choice: FormChoice | None, loaded: LoadedModel) -> dict[str, Any]:
+    """What `--json` says a poem was written with: the sampling settings as given (`seed` is --seed; each poem's
+    own seed is the record's `seed`), the form and its options, and the device the model ran on."""
+    return {
+        "temperature": settings.temperature,
+        "top_k": settings.top_k,
+        "top_p": settings.top_p,
+        "length": settings.max_tokens,
+        "seed": settings.seed,
+        "stop_at_end": settings.stop_at_end_of_poem,
+        "form": "free" if choice is None else choice.name,
+        "acrostic": None if choice is None or not choice.acrostic else choice.acrostic,
+        "rhyme": choice is not None and choice.rhyme,
+        "metre": choice is not None and choice.metre,
+        "device": str(next(loaded.model.parameters()).device),
+    }
 
 
 def apply_repl_command(line: str, settings: SamplingSettings, form: ReplForm | None = None) -> str:

@@ -82,7 +82,9 @@ def build_parser() -> ArgumentParser:
         "-n", "--poems", type=int, default=1, help="how many poems, the i-th seeded from --seed + i (default 1)"
     )
     generate.add_argument(
-        "--json", action="store_true", help="one JSON line per poem: its text, seed, tokens and form check"
+        "--json",
+        action="store_true",
+        help="one JSON line per poem: its text, seed, settings, tokens, timing and form check",
     )
     generate.add_argument(
         "--form",
@@ -115,10 +117,12 @@ def build_parser() -> ArgumentParser:
 
     corpora = commands.add_parser("corpora", help="list, inspect and register corpora")
     corpora_commands = corpora.add_subparsers(dest="action", metavar="ACTION", parser_class=ArgumentParser)
-    corpora_commands.add_parser("list", help="every bundled and registered corpus")
+    list_corpora = corpora_commands.add_parser("list", help="every bundled and registered corpus")
+    list_corpora.add_argument("--json", action="store_true", help="one JSON document on stdout instead of a table")
     show = corpora_commands.add_parser("show", help="statistics and the first poems of one corpus")
     show.add_argument("name", help="a corpus name or a path")
     show.add_argument("--poems", type=int, default=2, help="how many poems to preview (default 2)")
+    show.add_argument("--json", action="store_true", help="one JSON document on stdout instead of a table")
     add = corpora_commands.add_parser("add", help="register a file or folder of poems")
     add.add_argument("path")
     add.add_argument("--name", help="the name to use (default: from the file name)")
@@ -128,12 +132,17 @@ def build_parser() -> ArgumentParser:
 
     checkpoints = commands.add_parser("checkpoints", help="list, inspect and delete runs and checkpoints")
     checkpoint_commands = checkpoints.add_subparsers(dest="action", metavar="ACTION", parser_class=ArgumentParser)
-    checkpoint_commands.add_parser("list", help="every run with its checkpoints")
+    list_checkpoints = checkpoint_commands.add_parser("list", help="every run with its checkpoints")
+    list_checkpoints.add_argument("--json", action="store_true", help="one JSON document on stdout instead of a table")
     show_run = checkpoint_commands.add_parser("show", help="a run's config, checkpoints and last evaluations")
     show_run.add_argument("run", help="a run name (or its start), a run folder or a checkpoint file")
+    show_run.add_argument("--json", action="store_true", help="one JSON document on stdout instead of a table")
     remove_run = checkpoint_commands.add_parser("rm", help="delete a run, or one checkpoint of it")
     remove_run.add_argument("run", help="a run name, or a checkpoint file to delete only that checkpoint")
     remove_run.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    from poet_tui.cli.metrics_command import add_metrics_parser
+
+    add_metrics_parser(commands)
     bench = commands.add_parser("bench", help="measure training and sampling speed and quality")
     from poet_tui.cli.bench_arguments import add_bench_arguments
 
@@ -174,6 +183,10 @@ def run_command(arguments: argparse.Namespace, parser: ArgumentParser) -> int:
         from poet_tui.cli.checkpoints_command import checkpoints_command
 
         return checkpoints_command(arguments)
+    if arguments.command == "metrics":
+        from poet_tui.cli.metrics_command import metrics_command
+
+        return metrics_command(arguments)
     if arguments.command == "bench":
         from poet_tui.cli.bench_command import bench_command
 
