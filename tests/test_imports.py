@@ -174,3 +174,9 @@ def test_listing_runs_and_holding_sampling_settings_does_not_import_torch() -> N
         "poet_tui.config", "poet_tui.run_progress", "poet_tui.corpus_registry",
     )  # fmt: skip
     assert loaded_among(loaded, "torch") == []
+
+
+def test_the_export_command_and_the_export_reader_do_not_import_torch() -> None:
+    """`poet export --help` stays fast, and telling an export folder from a run name needs no torch."""
+    loaded = modules_loaded_by("poet_tui.cli.export_command", "poet_tui.exported_model", "poet_tui.model_card")
+    assert loaded_among(loaded, "torch", "onnx", "onnxruntime") == []

@@ -64,7 +64,8 @@ def build_parser() -> ArgumentParser:
     parser.add_argument(
         "--checkpoint",
         metavar="RUN_OR_CHECKPOINT",
-        help="open the app straight in its REPL with this model (a run name, run folder or checkpoint file)",
+        help="open the app straight in its REPL with this model (a run name, run folder, checkpoint file or export "
+        "folder)",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
 
@@ -74,7 +75,9 @@ def build_parser() -> ArgumentParser:
     add_train_arguments(train)
 
     generate = commands.add_parser("generate", help="stream text from a trained model")
-    generate.add_argument("model", metavar="RUN_OR_CHECKPOINT", help="a run name, run folder or checkpoint file")
+    generate.add_argument(
+        "model", metavar="RUN_OR_CHECKPOINT", help="a run name, run folder, checkpoint file or export folder"
+    )
     generate.add_argument("--prompt", help="text to continue (leave out to start a new poem)")
     generate.add_argument("-i", "--interactive", action="store_true", help="a prompt-by-prompt REPL")
     generate.add_argument("--device", choices=get_args(Device), default="auto")
@@ -134,6 +137,9 @@ def build_parser() -> ArgumentParser:
     remove_run = checkpoint_commands.add_parser("rm", help="delete a run, or one checkpoint of it")
     remove_run.add_argument("run", help="a run name, or a checkpoint file to delete only that checkpoint")
     remove_run.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    from poet_tui.cli.export_command import EXPORT_DESCRIPTION, EXPORT_HELP, add_export_arguments
+
+    add_export_arguments(commands.add_parser("export", help=EXPORT_HELP, description=EXPORT_DESCRIPTION))
     bench = commands.add_parser("bench", help="measure training and sampling speed and quality")
     from poet_tui.cli.bench_arguments import add_bench_arguments
 
@@ -174,6 +180,10 @@ def run_command(arguments: argparse.Namespace, parser: ArgumentParser) -> int:
         from poet_tui.cli.checkpoints_command import checkpoints_command
 
         return checkpoints_command(arguments)
+    if arguments.command == "export":
+        from poet_tui.cli.export_command import export_command
+
+        return export_command(arguments)
     if arguments.command == "bench":
         from poet_tui.cli.bench_command import bench_command
 
