@@ -8,6 +8,7 @@ allocate more than the file really holds. Anything wrong is one sentence naming 
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import stat
@@ -240,10 +241,12 @@ def read_export_tokenizer(folder: Path, config: dict[str, Any]) -> Tokenizer:
     tokenizer: Tokenizer
     if kind == "spm":
         model_bytes = read_bounded_bytes(path, SMALL_FILE_LIMIT, what="SentencePiece model")
-        try:
-            tokenizer = SentencePieceTokenizer(model_bytes)
-        except (RuntimeError, OSError, TypeError):
-            raise PoetError(f"{path} is not a readable SentencePiece model; export the model again.") from None
+        pieces = None
+        with contextlib.suppress(RuntimeError, OSError, TypeError):
+            pieces = SentencePieceTokenizer(model_bytes) if model_bytes else None  # b"" would load as nothing
+        if pieces is None or pieces.vocab_size == 0:
+            raise PoetError(f"{path} is not a readable SentencePiece model; export the model again.")
+        tokenizer = pieces
         if tokenizer.end_of_document_id != end_of_document:
             raise PoetError(f"{path} ends poems with piece {tokenizer.end_of_document_id}, not {end_of_document}.")
     else:

@@ -62,6 +62,18 @@ def huge_header(folder: Path) -> None:
     (folder / "model.safetensors").write_bytes(struct.pack("<Q", 2**60) + b"{}")
 
 
+def as_spm(model_bytes: bytes) -> Damage:
+    """The char export made to claim a SentencePiece tokenizer, with these bytes as its model."""
+
+    def damage(folder: Path) -> None:
+        edit_config(
+            lambda c: c.__setitem__("tokenizer", {**c["tokenizer"], "kind": "spm", "file": "sentencepiece.model"})
+        )(folder)
+        (folder / "sentencepiece.model").write_bytes(model_bytes)
+
+    return damage
+
+
 def setitem(key: str, value: object) -> Callable[[dict], object]:
     return lambda config: config.__setitem__(key, value)
 
@@ -108,6 +120,8 @@ DAMAGES: dict[str, tuple[Damage, str]] = {
     "vocabulary with duplicates": (write("vocabulary.json", b'["<eod>", "a", "a"]'), "appear twice"),
     "vocabulary without eod": (write("vocabulary.json", b'["x", "a", "b"]'), "has no <eod>"),
     "vocabulary too short": (write("vocabulary.json", b'["<eod>", "a", "b"]'), "tokens but the model has"),
+    "sentencepiece garbage": (as_spm(b"garbage"), "not a readable SentencePiece model"),
+    "sentencepiece empty": (as_spm(b""), "not a readable SentencePiece model"),
 }
 
 
