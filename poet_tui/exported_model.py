@@ -254,7 +254,7 @@ def read_export_tokenizer(folder: Path, config: dict[str, Any]) -> Tokenizer:
             _, tokens = check_tokenizer_payload({"kind": kind, "tokens": read_json_file(path)})
         except Invalid as error:
             raise PoetError(f"{path} is damaged ({error}); export the model again.") from None
-        if tokens[end_of_document] != END_OF_DOCUMENT:
+        if end_of_document >= len(tokens) or tokens[end_of_document] != END_OF_DOCUMENT:
             raise PoetError(f"{path} has no {END_OF_DOCUMENT} at the id config.json names ({end_of_document}).")
         tokenizer = CharTokenizer(tokens) if kind == "char" else WordTokenizer(tokens)
     if tokenizer.vocab_size != config["model"]["vocab_size"]:

@@ -120,6 +120,17 @@ DAMAGES: dict[str, tuple[Damage, str]] = {
     "vocabulary with duplicates": (write("vocabulary.json", b'["<eod>", "a", "a"]'), "appear twice"),
     "vocabulary without eod": (write("vocabulary.json", b'["x", "a", "b"]'), "has no <eod>"),
     "vocabulary too short": (write("vocabulary.json", b'["<eod>", "a", "b"]'), "tokens but the model has"),
+    "vocabulary too short for its end": (
+        lambda folder: (
+            write("vocabulary.json", b'["a", "<eod>"]')(folder),
+            edit_config(lambda c: c["tokenizer"].__setitem__("end_of_document_id", 20))(folder),
+        ),
+        "has no <eod> at the id config.json names (20)",
+    ),
+    "end of document past the vocabulary": (
+        edit_config(lambda c: c["tokenizer"].__setitem__("end_of_document_id", 30)),
+        "has no <eod> at the id config.json names (30)",
+    ),
     "sentencepiece garbage": (as_spm(b"garbage"), "not a readable SentencePiece model"),
     "sentencepiece empty": (as_spm(b""), "not a readable SentencePiece model"),
 }
