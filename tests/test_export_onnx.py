@@ -90,10 +90,11 @@ def test_onnx_without_the_extra_is_one_sentence(
     trained_run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     real_find_spec = importlib.util.find_spec
+    missing = ("onnx", "onnxruntime", "onnxscript")
     monkeypatch.setattr(
-        importlib.util, "find_spec", lambda name, *a: None if name == "onnxruntime" else real_find_spec(name, *a)
+        importlib.util, "find_spec", lambda name, *a: None if name in missing else real_find_spec(name, *a)
     )
     assert main(["export", trained_run.id, str(tmp_path / "model"), "--onnx"]) == 2
     error = capsys.readouterr().err
-    assert "--onnx needs onnxruntime, which is not installed: pip install 'poet-tui[onnx]'" in error
+    assert "--onnx needs onnx, onnxruntime, onnxscript, which are not installed: pip install 'poet-tui[onnx]'" in error
     assert error.count("\n") == 1 and not (tmp_path / "model").exists()
