@@ -183,3 +183,9 @@ def test_metrics_out_and_the_training_log_import_neither_torch_nor_tensorboard_u
         "poet_tui.cli.metrics_command", "poet_tui.cli.json_output",
     )  # fmt: skip
     assert loaded_among(loaded, "torch", "tensorboard") == []
+
+
+def test_the_export_command_and_the_export_reader_do_not_import_torch() -> None:
+    """`poet export --help` stays fast, and telling an export folder from a run name needs no torch."""
+    loaded = modules_loaded_by("poet_tui.cli.export_command", "poet_tui.exported_model", "poet_tui.model_card")
+    assert loaded_among(loaded, "torch", "onnx", "onnxruntime") == []

@@ -9,8 +9,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Label, OptionList
+from textual.widgets import Button, Input, Label, OptionList
 from textual.widgets.option_list import Option
+
+from poet_tui.app.path_suggester import PathSuggester
 
 DeleteChoice = Literal["checkpoint", "run", "cancel"]
 QuitChoice = Literal["stop", "leave", "cancel"]
@@ -112,7 +114,18 @@ class ModelPicker(ModalScreen[str | None]):
                 yield OptionList(*(Option(label, id=path) for label, path in self.choices), id="picker-list")
             else:
                 yield Label("No checkpoints yet: train a model in the Train pane (F3) first.")
+            # A model from elsewhere: an export folder someone shared (`poet export`), or any run or checkpoint.
+            yield Input(
+                placeholder="or a path: an export folder, a run or a checkpoint file (→ completes), then Enter",
+                suggester=PathSuggester(),
+                id="picker-path",
+            )
 
     @on(OptionList.OptionSelected)
     def picked(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(event.option.id)
+
+    @on(Input.Submitted, "#picker-path")
+    def typed(self, event: Input.Submitted) -> None:
+        if event.value.strip():
+            self.dismiss(event.value.strip())

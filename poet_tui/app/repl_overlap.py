@@ -46,6 +46,13 @@ class ReplOverlap:
         self.refresh_status()
         self.index_overlaps(run)
 
+    def without_index(self, reason: str) -> None:
+        """No index for this model (an export carries no training text): the status line says why, once."""
+        self.overlaps, self.indexing = None, False
+        self.overlap_problem = reason[:1].upper() + reason[1:]
+        self.show_selection(None)
+        self.refresh_status()
+
     @work(thread=True, exclusive=True, group="overlap-index", exit_on_error=False)
     def index_overlaps(self, run: Run) -> None:
         """Build or read back the index of what `run` trained on; a failure is a sentence, not a crash."""
@@ -61,7 +68,7 @@ class ReplOverlap:
 
     def on_overlap_index_ready(self, message: OverlapIndexReady) -> None:
         loaded: Any = getattr(self, "loaded", None)
-        if loaded is None or loaded.run.id != message.run_id:
+        if loaded is None or loaded.run is None or loaded.run.id != message.run_id:
             return  # another model was loaded meanwhile; its own worker answers
         self.indexing = False
         self.overlaps, self.overlap_problem = message.overlaps, message.problem

@@ -158,7 +158,10 @@ class ReplPane(ModelLoading, ReplOverlap, ForwardWorkerFailures, Vertical):
         note = default_note(self.loaded.metadata)
         if note is not None:
             transcript.add_note(f"{note[:1].upper()}{note[1:]}, so poems start in that form; ctrl+f changes it.")
-        self.start_indexing(self.loaded.run)
+        if self.loaded.run is None:  # an export folder: no run, so no training text to index
+            self.without_index("an exported model carries no training text to compare with")
+        else:
+            self.start_indexing(self.loaded.run)
 
     def show_model(self) -> None:
         widget = self.query_one("#repl-model", Static)

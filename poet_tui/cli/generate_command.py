@@ -105,7 +105,7 @@ def generate_command(arguments: argparse.Namespace) -> int:
     min_copy = min_copy_from_arguments(arguments)
     loaded = load_for_generation(arguments.model, arguments.device)
     if arguments.interactive:
-        novelty = None if min_copy is None else NoveltyCheck.for_run(loaded.run, min_copy)
+        novelty = None if min_copy is None else NoveltyCheck.for_run(loaded.training_run(), min_copy)
         return repl(loaded, settings, choice if form_asked(arguments) else None, novelty)
     prompt = arguments.prompt or ""
     prompt_token_ids(loaded.tokenizer, prompt)  # refuse unknown symbols before printing anything
@@ -113,7 +113,7 @@ def generate_command(arguments: argparse.Namespace) -> int:
         from poet_tui.form_constraint import FormConstraint
 
         FormConstraint(form, loaded.tokenizer, next(loaded.model.parameters()).device).follow_prompt(prompt)
-    novelty = None if min_copy is None else NoveltyCheck.for_run(loaded.run, min_copy)
+    novelty = None if min_copy is None else NoveltyCheck.for_run(loaded.training_run(), min_copy)
     if arguments.json or arguments.poems > 1:
         write_poems(loaded, prompt, settings, form, arguments.poems, arguments.json, novelty, choice)
         return EXIT_OK

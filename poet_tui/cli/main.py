@@ -64,7 +64,8 @@ def build_parser() -> ArgumentParser:
     parser.add_argument(
         "--checkpoint",
         metavar="RUN_OR_CHECKPOINT",
-        help="open the app straight in its REPL with this model (a run name, run folder or checkpoint file)",
+        help="open the app straight in its REPL with this model (a run name, run folder, checkpoint file or export "
+        "folder)",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
 
@@ -74,7 +75,9 @@ def build_parser() -> ArgumentParser:
     add_train_arguments(train)
 
     generate = commands.add_parser("generate", help="stream text from a trained model")
-    generate.add_argument("model", metavar="RUN_OR_CHECKPOINT", help="a run name, run folder or checkpoint file")
+    generate.add_argument(
+        "model", metavar="RUN_OR_CHECKPOINT", help="a run name, run folder, checkpoint file or export folder"
+    )
     generate.add_argument("--prompt", help="text to continue (leave out to start a new poem)")
     generate.add_argument("-i", "--interactive", action="store_true", help="a prompt-by-prompt REPL")
     generate.add_argument("--device", choices=get_args(Device), default="auto")
@@ -143,6 +146,10 @@ def build_parser() -> ArgumentParser:
     from poet_tui.cli.metrics_command import add_metrics_parser
 
     add_metrics_parser(commands)
+
+    from poet_tui.cli.export_command import EXPORT_DESCRIPTION, EXPORT_HELP, add_export_arguments
+
+    add_export_arguments(commands.add_parser("export", help=EXPORT_HELP, description=EXPORT_DESCRIPTION))
     bench = commands.add_parser("bench", help="measure training and sampling speed and quality")
     from poet_tui.cli.bench_arguments import add_bench_arguments
 
@@ -187,6 +194,10 @@ def run_command(arguments: argparse.Namespace, parser: ArgumentParser) -> int:
         from poet_tui.cli.metrics_command import metrics_command
 
         return metrics_command(arguments)
+    if arguments.command == "export":
+        from poet_tui.cli.export_command import export_command
+
+        return export_command(arguments)
     if arguments.command == "bench":
         from poet_tui.cli.bench_command import bench_command
 

@@ -59,9 +59,10 @@ def min_copy_from_arguments(arguments: argparse.Namespace) -> int | None:
     return length
 
 
-def novelty_command(value: str, current: NoveltyCheck | None, run: Run) -> tuple[NoveltyCheck | None, str]:
+def novelty_command(value: str, current: NoveltyCheck | None, run: Run | None) -> tuple[NoveltyCheck | None, str]:
     """`:novelty on|off|N` in `poet generate -i`: the new check (None: off) and what to tell the user. The index
-    is built (or read from its cache) the first time it is turned on; a bad value changes nothing."""
+    is built (or read from its cache) the first time it is turned on; a bad value changes nothing. `run` is None
+    for an exported model, which carries no training text to measure against."""
     from poet_tui.overlap import DEFAULT_MIN_COPY, MAX_MIN_COPY
 
     word = value.strip().lower()
@@ -74,7 +75,14 @@ def novelty_command(value: str, current: NoveltyCheck | None, run: Run) -> tuple
             if len(word) > 6 or not 1 <= int(word) <= MAX_MIN_COPY:
                 raise PoetError(f"':novelty N' takes N from 1 to {MAX_MIN_COPY:,} characters; it stays {shown}.")
             length = int(word)
-        check = NoveltyCheck(current.index, length) if current is not None else NoveltyCheck.for_run(run, length)
+        if current is not None:
+            check = NoveltyCheck(current.index, length)
+        elif run is None:
+            from poet_tui.generation import NO_TRAINING_TEXT
+
+            raise PoetError(NO_TRAINING_TEXT)
+        else:
+            check = NoveltyCheck.for_run(run, length)
         return check, f"novelty on: copies of ≥ {length} characters are marked after each poem"
     raise PoetError(f"':novelty' takes on, off or a length such as ':novelty 12'; it stays {shown}.")
 
