@@ -139,9 +139,11 @@ def build_parser() -> ArgumentParser:
     from poet_tui.cli.bench_arguments import add_bench_arguments
 
     add_bench_arguments(bench)
+    from poet_tui.cli.completion import add_completion_parser
     from poet_tui.cli.config_command import add_config_parser
 
     add_config_parser(commands)
+    add_completion_parser(commands)
     return parser
 
 
@@ -192,6 +194,10 @@ def run_command(arguments: argparse.Namespace, parser: ArgumentParser) -> int:
         from poet_tui.cli.config_command import config_command
 
         return config_command(arguments)
+    if arguments.command == "completion":
+        from poet_tui.cli.completion import completion_command
+
+        return completion_command(arguments)
     parser.print_help()
     return EXIT_OK
 
