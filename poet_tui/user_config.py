@@ -104,9 +104,11 @@ def read_user_config(path: Path) -> UserConfig:
     import tomllib
 
     try:
-        data = tomllib.loads(text)
+        data = tomllib.loads(text.removeprefix("\ufeff"))  # a byte-order mark some editors write
     except tomllib.TOMLDecodeError as error:
         raise PoetError(f"{path} is not valid TOML ({error}); correct it there or remove the file.") from None
+    except RecursionError:
+        raise PoetError(f"{path} is nested too deeply to be a config file; correct it there or remove it.") from None
     return checked(path, data)
 
 

@@ -153,6 +153,11 @@ def test_a_file_that_is_no_text_file_is_one_sentence(config_file: Path) -> None:
     config_file.write_bytes(b"\0" * 10)
     with pytest.raises(PoetError, match="not valid TOML"):
         user_config.read_user_config(config_file)
+    config_file.write_text("x = " + "[" * 20_000 + "]" * 20_000 + "\n", encoding="utf-8")
+    with pytest.raises(PoetError, match="nested too deeply"):
+        user_config.read_user_config(config_file)
+    config_file.write_bytes(b'\xef\xbb\xbfdevice = "cpu"\n')  # a byte-order mark is no reason to refuse
+    assert user_config.read_user_config(config_file).device == "cpu"
     config_file.write_bytes(b"# " + b"x" * 2**20 + b"\n")
     with pytest.raises(PoetError, match="over 1 MiB"):
         user_config.read_user_config(config_file)

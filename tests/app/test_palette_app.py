@@ -14,6 +14,8 @@ from textual.pilot import Pilot
 from textual.widgets import Button, Input
 
 from poet_tui import user_config
+from poet_tui.app.app_state import remember_theme
+from poet_tui.app.help_screen import HelpScreen
 from poet_tui.app.palette import palette_commands
 from poet_tui.app.train_form import TrainForm
 from poet_tui.app.train_pane import TrainPane
@@ -107,6 +109,9 @@ def test_pause_is_in_the_footer_and_ctrl_p_is_the_palette_on_every_pane(poet_hom
             await wait_until(pilot, lambda: CommandPalette.is_open(app))
             await pilot.press("escape")
             await wait_until(pilot, lambda: not CommandPalette.is_open(app))
+        await pilot.press("f1", "ctrl+p")  # not over a dialog: a choice there would act behind it
+        await pilot.pause()
+        assert not CommandPalette.is_open(app) and isinstance(app.screen, HelpScreen)
 
     run_app(app, script)
 
@@ -132,23 +137,34 @@ def test_a_theme_picked_in_the_palette_is_remembered_by_the_next_start(poet_home
     run_app(second, look)
 
 
-@pytest.mark.parametrize(
-    "content",
-    [b"{not json", b"[1, 2]", b'{"theme": "no-such-theme"}', b'{"theme": 3}', b"\xff\xfe", b'{"theme": "nord"' * 9000],
-)
-def test_a_damaged_state_file_is_ignored_and_replaced_by_the_next_pick(poet_home: Path, content: bytes) -> None:
+DAMAGED_STATES = [b"{not json", b"[1, 2]", b'{"theme": "no-such-theme"}', b'{"theme": 3}', b"\xff\xfe",
+                  b'{"theme": "nord"' * 9000, b"[" * 100 + b"]" * 100]  # fmt: skip
+
+
+def test_a_damaged_state_file_is_ignored_and_replaced_by_the_next_pick(poet_home: Path) -> None:
     poet_home.mkdir(parents=True)
-    (poet_home / "app-state.json").write_bytes(content)
+    state = poet_home / "app-state.json"
+    for content in DAMAGED_STATES:
+        state.write_bytes(content)
+        assert RecordingApp(load_engine=False).theme == "textual-dark", content
+        remember_theme("nord")  # what the app calls when a theme is picked
+        assert json.loads(state.read_text(encoding="utf-8")) == {"theme": "nord"}, content
+    state.write_bytes(DAMAGED_STATES[0])
     app = RecordingApp(load_engine=False)
-    assert app.theme == "textual-dark"
 
     async def script(pilot: Pilot[Any]) -> None:
-        app.theme = "nord"
+        app.theme = "gruvbox"
         await pilot.pause()
 
     run_app(app, script)
     assert app.errors() == []
-    assert json.loads((poet_home / "app-state.json").read_text(encoding="utf-8")) == {"theme": "nord"}
+    assert json.loads(state.read_text(encoding="utf-8")) == {"theme": "gruvbox"}
+    state.unlink()
+    state.symlink_to(poet_home.parent / "elsewhere.json")  # never written through: the link itself is replaced
+    (poet_home.parent / "elsewhere.json").write_text('{"theme": "dracula"}', encoding="utf-8")
+    assert RecordingApp(load_engine=False).theme == "textual-dark"
+    remember_theme("nord")
+    assert not state.is_symlink() and (poet_home.parent / "elsewhere.json").read_text() == '{"theme": "dracula"}'
 
 
 def test_a_state_file_that_cannot_be_written_is_a_warning_only(poet_home: Path) -> None:
@@ -166,8 +182,15 @@ def test_a_state_file_that_cannot_be_written_is_a_warning_only(poet_home: Path) 
 
 def test_the_config_theme_applies_until_one_is_picked_in_the_app(poet_home: Path) -> None:
     write_config('theme = "gruvbox"\n')
-    assert RecordingApp(load_engine=False).theme == "gruvbox"
-    poet_home.mkdir(parents=True)
+    configured = RecordingApp(load_engine=False)
+    assert configured.theme == "gruvbox"
+
+    async def look(pilot: Pilot[Any]) -> None:
+        await pilot.pause()
+
+    run_app(configured, look)
+    assert not (poet_home / "app-state.json").exists()  # the file's theme is not a pick: nothing is written
+    poet_home.mkdir(parents=True, exist_ok=True)
     (poet_home / "app-state.json").write_text('{"theme": "nord", "other": 1}', encoding="utf-8")
     app = RecordingApp(load_engine=False)
     assert app.theme == "nord"  # picked in the app: it wins over the file
