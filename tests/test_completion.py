@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from poet_tui.cli.completion import SHELLS, completion_script, listed_names
-from poet_tui.cli.main import main
+from poet_tui.cli.completion import COMPLETERS, NAMED_THINGS, SHELLS, completion_script, listed_names, parsers
+from poet_tui.cli.main import build_parser, main
 
 SHELL_CHECKS = {"bash": ["bash", "-n"], "zsh": ["zsh", "-n"], "fish": ["fish", "--no-execute"]}
 RUNS = ("20250101-120000-tang300-char", "20250102-093000-shakespeare-sonnets-spm")
@@ -59,6 +59,18 @@ def test_the_script_is_printed_and_its_shell_accepts_it(
         pytest.skip(f"{check[0]} is not installed")
     result = subprocess.run([*check, str(scripts[shell])], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
+
+
+def test_every_argument_that_names_a_run_or_a_corpus_completes_names() -> None:
+    missing = [
+        f"poet {' '.join(path)} {action.dest}"
+        for path, parser in parsers(build_parser())
+        for action in parser._actions
+        if action.dest in NAMED_THINGS
+        and (path, action.dest) not in COMPLETERS
+        and (path, action.dest) != (("corpora", "add"), "name")  # a new name, which nothing could complete
+    ]
+    assert missing == [], "add these to completion.COMPLETERS"
 
 
 def bash_completions(script: Path, *words: str) -> list[str]:

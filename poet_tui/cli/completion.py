@@ -48,6 +48,7 @@ def dynamic(kind: str, files: bool) -> dict[str, Any]:
 
 
 FILE = {"bash": "_shtab_compgen_files", "zsh": "_files", "fish": "(__fish_complete_path (commandline -ct))"}
+FOLDER = {"bash": "_shtab_compgen_dirs", "zsh": "_files -/", "fish": "(__fish_complete_directories)"}
 # (sub-command path, argument dest) → what completes it
 COMPLETERS: dict[tuple[tuple[str, ...], str], dict[str, Any]] = {
     ((), "checkpoint"): dynamic("runs", files=True),
@@ -60,7 +61,14 @@ COMPLETERS: dict[tuple[tuple[str, ...], str], dict[str, Any]] = {
     (("checkpoints", "show"), "run"): dynamic("runs", files=True),
     (("checkpoints", "rm"), "run"): dynamic("runs", files=True),
     (("bench",), "corpus"): dynamic("corpora", files=True),
+    (("export",), "model"): dynamic("runs", files=True),
+    (("export",), "folder"): FOLDER,
+    (("metrics",), "run"): dynamic("runs", files=True),
+    (("metrics",), "tensorboard"): FOLDER,
 }
+# The arguments that name a run, a model or a corpus, whatever their command: each must be in COMPLETERS (a test
+# checks every command's parser, so a new command's run argument cannot be left to plain file completion).
+NAMED_THINGS = ("run", "model", "checkpoint", "resume", "corpus", "name")
 
 
 def parsers(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any]]:
