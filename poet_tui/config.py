@@ -125,7 +125,10 @@ class RunConfig:
     def apply_preset(self, name: str) -> None:
         """A preset's values over the current ones; the one place presets are applied (flags and form alike)."""
         for key, value in PRESETS[name].items():
-            self.set_setting(option(key), value)
+            item = option(key)
+            self.set_setting(item, value)
+            if item.auto_setting:  # a size the preset names replaces an "auto" the config file asked for
+                self.set_setting(option(f"{item.section}.{item.auto_setting}"), False)
 
     # ----- checking -----
     def validate(

@@ -1,4 +1,5 @@
-"""Where poet-tui keeps its data: `$POET_HOME`, or the platform's user data directory."""
+"""Where poet-tui keeps its data: `$POET_HOME`, else `data_home` in the config file, else the platform's user
+data directory."""
 
 from __future__ import annotations
 
@@ -9,11 +10,14 @@ import platformdirs
 
 
 def poet_home() -> Path:
-    """The root of everything poet-tui writes; `POET_HOME` overrides it (tests, portable setups)."""
+    """The root of everything poet-tui writes; `POET_HOME` overrides it (tests, portable setups), then the config
+    file's `data_home` (user_config.py)."""
     override = os.environ.get("POET_HOME")
     if override:
         return user_path(override)
-    return platformdirs.user_data_path("poet-tui")
+    from poet_tui.user_config import configured_data_home
+
+    return configured_data_home() or platformdirs.user_data_path("poet-tui")
 
 
 def user_path(text: str) -> Path:

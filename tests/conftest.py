@@ -25,8 +25,10 @@ if TYPE_CHECKING:
 
 @pytest.fixture(autouse=True)
 def poet_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Also a config file path of the test's own, where no file is: the developer's real config never leaks in."""
     home = tmp_path / "poet-home"
     monkeypatch.setenv("POET_HOME", str(home))
+    monkeypatch.setenv("POET_CONFIG", str(tmp_path / "poet-config" / "config.toml"))
     return home
 
 

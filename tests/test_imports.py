@@ -167,6 +167,13 @@ def test_the_cli_entry_point_does_not_import_torch_until_a_command_needs_it() ->
     assert loaded_among(modules_loaded_by("poet_tui.cli.main"), "torch") == []
 
 
+def test_building_the_parser_loads_neither_shtab_nor_the_config_file() -> None:
+    """`poet --help` builds the whole parser: the completion generator and the config reader stay unloaded
+    until `poet completion` or a command asks (the config file itself is read only then)."""
+    then = "poet_tui.cli.main.build_parser()\nimport poet_tui.user_config\nassert not poet_tui.user_config._loaded"
+    assert loaded_among(modules_loaded_by("poet_tui.cli.main", then=then), "shtab", "textual", "torch") == []
+
+
 def test_listing_runs_and_holding_sampling_settings_does_not_import_torch() -> None:
     """The app lists checkpoints and edits sampling settings before torch has loaded in the background."""
     loaded = modules_loaded_by(

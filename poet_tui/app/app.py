@@ -1,20 +1,24 @@
 """The poet-tui app: four panes over the engine (Corpus, Train, Checkpoints, REPL) and a help screen.
 
 Nothing here imports torch: the first frame comes first, then a worker thread imports the engine parts that
-need it and tells the panes (EngineReady)."""
+need it and tells the panes (EngineReady). ctrl+p opens the command palette (palette.py); the theme picked there
+is remembered in $POET_HOME (app_state.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import ClassVar
 
 from textual import events, on
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.screen import Screen
 from textual.widgets import TabbedContent, TabPane, Tabs
 from textual.worker import Worker, WorkerState
 
 from poet_tui.app import torch_threads
+from poet_tui.app.app_state import remember_theme, startup_theme, unknown_config_theme
 from poet_tui.app.background import ThreadFailed, post_from_thread, start_daemon
 from poet_tui.app.checkpoints_pane import CheckpointsPane
 from poet_tui.app.corpus_pane import CorpusAdded, CorpusPane
@@ -29,9 +33,11 @@ from poet_tui.app.messages import (
     WorkerFailed,
 )
 from poet_tui.app.modals import QuitChoice, QuitScreen
+from poet_tui.app.palette import PoetCommands
 from poet_tui.app.repl_pane import ReplPane
 from poet_tui.app.train_pane import TrainPane
 from poet_tui.errors import PoetError
+from poet_tui.user_config import UserConfig, load_user_config
 
 PANE_TITLES = {"corpus": "Corpus F2", "train": "Train F3", "checkpoints": "Checkpoints F4", "repl": "REPL F5"}
 PANE_TYPES: dict[str, type[CorpusPane | TrainPane | CheckpointsPane | ReplPane]] = {
@@ -43,14 +49,26 @@ PANE_TYPES: dict[str, type[CorpusPane | TrainPane | CheckpointsPane | ReplPane]]
 
 
 NARROW_WIDTH = 90
+# Textual's palette entries left out: ours has Quit and Help with their keys, and a screenshot would be written
+# outside $POET_HOME, where poet-tui never writes unless the user names the place.
+TEXTUAL_COMMANDS_LEFT_OUT = ("Quit", "Keys", "Screenshot")
 
 
 class PoetApp(App[None]):
     TITLE = "poet-tui"
     CSS_PATH = Path(__file__).with_name("poet.tcss")  # absolute, so subclasses elsewhere find it too
-    ENABLE_COMMAND_PALETTE = False
+    COMMANDS = App.COMMANDS | {PoetCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f1", "help", "Help", id="app.help"),
+        # Textual's own palette key, declared here so the footer and F1 show it (Textual then adds none).
+        Binding(
+            "ctrl+p",
+            "command_palette",
+            "Commands",
+            tooltip="Command palette: actions, theme",
+            id="app.palette",
+            priority=True,
+        ),
         # The footer shows F2-F5 as one entry (the tabs name each pane with its key); the help lists each.
         Binding("f2", "show_pane('corpus')", "Panes", key_display="f2-f5", tooltip="Corpus", id="app.corpus"),
         Binding("f3", "show_pane('train')", "Train", show=False, id="app.train"),
@@ -66,6 +84,17 @@ class PoetApp(App[None]):
         self.load_engine_after_start = load_engine
         self.defer_panes = defer_panes
         self.engine_ready = False
+        self.config_problem: str | None = None
+        config: UserConfig | None = None
+        try:
+            config = load_user_config()
+        except PoetError as error:  # `poet` refuses to start with it; an app made otherwise says it on mount
+            self.config_problem = str(error)
+        theme, self.theme_source = startup_theme(self.available_themes, config)
+        if theme is not None:
+            self.theme = theme  # before the first frame: no redraw, and nothing is written
+        self.theme_problem = unknown_config_theme(self.available_themes, config) if config else None
+        self.saved_theme = self.theme
 
     @property
     def initial_pane(self) -> str:
@@ -84,6 +113,11 @@ class PoetApp(App[None]):
         self.set_class(event.size.width < NARROW_WIDTH, "-narrow")
 
     def on_mount(self) -> None:
+        if self.config_problem:
+            self.notify(self.config_problem, title="config file", severity="error", timeout=15)
+        if self.theme_problem:
+            self.notify(self.theme_problem, title="config file", severity="warning", timeout=10)
+        self.watch(self, "theme", self.theme_picked, init=False)
         self.set_class(self.size.width < NARROW_WIDTH, "-narrow")
         # F2-F5 switch panes; keeping focus out of the tab strip keeps each pane's keys in the footer.
         self.query_one(TabbedContent).query_one(Tabs).can_focus = False
@@ -143,6 +177,34 @@ class PoetApp(App[None]):
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The palette opens over the panes only: not over a question (quit, delete) or a picker."""
+        return not (action == "command_palette" and len(self.screen_stack) > 1)
+
+    def train_pane_if_mounted(self) -> TrainPane | None:
+        found = self.query(TrainPane)
+        return found.first() if found else None
+
+    # ----- the command palette and the theme -----
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        """Textual's palette entries (Theme; Maximize for a focused widget), less those poet replaces or forbids."""
+        for command in super().get_system_commands(screen):
+            if command.title not in TEXTUAL_COMMANDS_LEFT_OUT:
+                yield command
+
+    def theme_picked(self, theme: str) -> None:
+        """Remember a theme picked in the app (the palette's Theme), so the next start opens in it."""
+        if theme == self.saved_theme:
+            return
+        try:
+            remember_theme(theme)
+        except (OSError, PoetError) as error:
+            reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+            self.notify(f"The theme applies until poet closes; it could not be remembered ({reason}).",
+                        severity="warning")  # fmt: skip
+            return
+        self.saved_theme = theme
 
     # ----- the engine (torch) in the background -----
     def load_engine(self) -> None:
@@ -215,7 +277,7 @@ class PoetApp(App[None]):
 
     # ----- quitting -----
     async def action_quit(self) -> None:
-        train = self.query(TrainPane).first() if self.query(TrainPane) else None  # deferred: not mounted yet
+        train = self.train_pane_if_mounted()  # deferred: not mounted yet
         if train is None or not train.is_training:
             self.exit()
             return

@@ -24,8 +24,9 @@ from poet_tui.errors import PoetError, did_you_mean
 from poet_tui.model_size import memory_for_device
 from poet_tui.options import GROUPS, OPTIONS, Option, flagged, form_names, option_table
 from poet_tui.presets import PRESET_NAMES
+from poet_tui.user_config import apply_run_defaults, run_defaults
 
-DEFAULTS = "defaults"  # the preset list's first entry: every setting at its default
+DEFAULTS = "defaults"  # the preset list's first entry: every setting at its default (the config file's, if set)
 
 
 def corpus_names() -> SuggestFromList:
@@ -72,7 +73,8 @@ class TrainForm(VerticalScroll):
         self.by_key = option_table(self.options)
         # Every setting a user sets, except the corpus, which has its own field at the top.
         self.fields = [item for item in flagged(self.options) if item.key != "corpus"]
-        self.initial = RunConfig(corpus="")
+        self.user_defaults = run_defaults()  # the config file's, by option key
+        self.initial = apply_run_defaults(RunConfig(corpus=""))
         self.shown_error: str | None = "not checked yet"
 
     def compose(self) -> ComposeResult:
@@ -99,10 +101,14 @@ class TrainForm(VerticalScroll):
         with Grid(classes="form-grid"):
             for item in items:
                 yield Label(item.label or item.name, classes="form-label")
-                yield self.make_input(item, self.initial.setting(item))
+                yield self.make_input(item, self.shown_value(self.initial, item))
 
     def make_input(self, item: Option, value: Any) -> Widget:
-        tooltip = f"{item.help} (default: {item.default_text()}; {item.flag})"
+        auto_key = item.auto_setting and self.auto_option(item).key
+        if item.key in self.user_defaults or auto_key in self.user_defaults:
+            tooltip = f"{item.help} (default: {format_value(value)} from the config file; {item.flag})"
+        else:
+            tooltip = f"{item.help} (default: {item.default_text()}; {item.flag})"
         options = [("no", False), ("yes", True)] if item.kind == "bool" else [(c, c) for c in item.choices]
         if options:
             select: Select[Any] = Select(options, value=value, allow_blank=False, compact=True, id=field_id(item))
@@ -146,11 +152,14 @@ class TrainForm(VerticalScroll):
     def load_config(self, config: RunConfig) -> None:
         """Show a config's settings (a preset applied, or the settings of the run being watched)."""
         for item in self.fields:
-            value = config.setting(item)
-            if item.auto_setting and config.setting(self.auto_option(item)):
-                value = "auto"
-            self.set_value(item.dest, value)
+            self.set_value(item.dest, self.shown_value(config, item))
         self.corpus = config.corpus
+
+    def shown_value(self, config: RunConfig, item: Option) -> Any:
+        """A setting as its field shows it: "auto" for a batch size to be probed."""
+        if item.auto_setting and config.setting(self.auto_option(item)):
+            return "auto"
+        return config.setting(item)
 
     def auto_option(self, item: Option) -> Option:
         return self.by_key[f"{item.section}.{item.auto_setting}"]
@@ -235,7 +244,7 @@ class TrainForm(VerticalScroll):
     @on(Select.Changed, "#field-preset")
     def preset_changed(self, event: Select.Changed) -> None:
         """A preset is a starting point: the defaults with the preset's values, the corpus kept."""
-        config = RunConfig(corpus=self.corpus)
+        config = apply_run_defaults(RunConfig(corpus=self.corpus))
         if event.value != DEFAULTS:
             config.apply_preset(str(event.value))
         self.load_config(config)

@@ -39,12 +39,16 @@ from poet_tui.training_child import resume_flags
 
 REFRESH_INTERVAL_S = 0.25
 GPU_POLL_S = 2.0
+# ctrl+p is the command palette's. ctrl+y is bound by no pane or widget here, means nothing to a terminal in raw
+# mode, and no multiplexer takes it (tmux's ctrl+b and screen's ctrl+a are avoided on purpose).
+PAUSE_KEY = "ctrl+y"
+PAUSE_HINT = PAUSE_KEY.replace("ctrl+", "^")
 
 
 class TrainPane(ForwardWorkerFailures, Horizontal):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "start", "Start", id="train.start"),
-        Binding("ctrl+p", "pause", "Pause/Continue", id="train.pause"),
+        Binding(PAUSE_KEY, "pause", "Pause/Continue", id="train.pause"),
         Binding("ctrl+t", "stop", "Stop", id="train.stop"),
         Binding("ctrl+r", "resume", "Resume run", id="train.resume"),
         # On a small terminal the pane scrolls: these page it from wherever the focus is (buttons, panels).
@@ -70,7 +74,7 @@ class TrainPane(ForwardWorkerFailures, Horizontal):
             yield TrainForm(id="train-form", classes="panel")
             with Horizontal(id="train-buttons"):
                 yield Button("Start ^s", id="train-start", variant="success", compact=True)
-                yield Button("Pause ^p", id="train-pause", compact=True, disabled=True)
+                yield Button(f"Pause {PAUSE_HINT}", id="train-pause", compact=True, disabled=True)
                 yield Button("Stop ^t", id="train-stop", variant="error", compact=True, disabled=True)
             with Horizontal(id="train-earlier"):
                 yield Select([], prompt="earlier runs: loading…", compact=True, id="earlier-runs")
@@ -187,6 +191,7 @@ class TrainPane(ForwardWorkerFailures, Horizontal):
 
     def action_pause(self) -> None:
         if self.source is None:
+            self.notify("No run is training.", severity="warning")
             return
         if self.source.paused:
             self.source.resume()
@@ -305,7 +310,7 @@ class TrainPane(ForwardWorkerFailures, Horizontal):
         self.query_one("#train-resume", Button).disabled = training
         pause = self.query_one("#train-pause", Button)
         pause.disabled = not training
-        pause.label = "Continue ^p" if self.source is not None and self.source.paused else "Pause ^p"
+        pause.label = f"{'Continue' if self.source is not None and self.source.paused else 'Pause'} {PAUSE_HINT}"
         self.query_one("#train-stop", Button).disabled = not training
 
     # ----- the event stream -----

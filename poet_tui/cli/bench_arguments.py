@@ -20,6 +20,10 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--corpus", help="a text file or corpus name for every case (default: the bundled shakespeare-plays)"
     )
-    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    parser.add_argument(
+        "--device",
+        choices=("auto", "cpu", "cuda"),
+        help="where to run (default: `device` in the config file, else auto)",
+    )
     parser.add_argument("--cases", help=CASES_HELP)
     parser.add_argument("--json", action="store_true", help="only the JSON lines, no table")

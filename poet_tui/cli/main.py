@@ -15,6 +15,7 @@ from poet_tui.options import Device
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
+DEVICE_HELP = "where to run: auto, cpu or cuda (default: `device` in the config file, else auto)"
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -80,7 +81,7 @@ def build_parser() -> ArgumentParser:
     )
     generate.add_argument("--prompt", help="text to continue (leave out to start a new poem)")
     generate.add_argument("-i", "--interactive", action="store_true", help="a prompt-by-prompt REPL")
-    generate.add_argument("--device", choices=get_args(Device), default="auto")
+    generate.add_argument("--device", choices=get_args(Device), help=DEVICE_HELP)
     generate.add_argument(
         "-n", "--poems", type=int, default=1, help="how many poems, the i-th seeded from --seed + i (default 1)"
     )
@@ -154,6 +155,11 @@ def build_parser() -> ArgumentParser:
     from poet_tui.cli.bench_arguments import add_bench_arguments
 
     add_bench_arguments(bench)
+    from poet_tui.cli.completion import add_completion_parser
+    from poet_tui.cli.config_command import add_config_parser
+
+    add_config_parser(commands)
+    add_completion_parser(commands)
     return parser
 
 
@@ -170,6 +176,12 @@ def launch_app(arguments: argparse.Namespace, parser: ArgumentParser) -> int:
 
 
 def run_command(arguments: argparse.Namespace, parser: ArgumentParser) -> int:
+    if arguments.command not in ("config", "completion"):  # those two say it themselves, or need no config
+        from poet_tui.user_config import default_device, load_user_config
+
+        load_user_config()  # a bad config file stops every command with its one sentence (exit 2)
+        if arguments.command in ("generate", "bench") and arguments.device is None:  # train: train_arguments.py
+            arguments.device = default_device()
     if arguments.command is None:
         return launch_app(arguments, parser)
     if arguments.checkpoint:
@@ -202,6 +214,14 @@ def run_command(arguments: argparse.Namespace, parser: ArgumentParser) -> int:
         from poet_tui.cli.bench_command import bench_command
 
         return bench_command(arguments)
+    if arguments.command == "config":
+        from poet_tui.cli.config_command import config_command
+
+        return config_command(arguments)
+    if arguments.command == "completion":
+        from poet_tui.cli.completion import completion_command
+
+        return completion_command(arguments)
     parser.print_help()
     return EXIT_OK
 

@@ -11,6 +11,12 @@ from poet_tui.errors import PoetError
 from poet_tui.model_size import memory_for_device
 from poet_tui.options import GROUPS, OPTIONS, Option, budget_options, flagged, option_table
 from poet_tui.presets import PRESET_NAMES
+from poet_tui.user_config import apply_run_defaults
+
+DEFAULTS_NOTE = (
+    "The defaults shown are poet's own: the config file's `device` and [train] table change them (a flag given "
+    "here still wins); `poet config` shows the file and what it sets."
+)
 
 
 def batch_size_value(text: str) -> int | str:
@@ -54,24 +60,26 @@ def add_train_arguments(parser: argparse.ArgumentParser, options: Iterable[Optio
         add_option(groups[item.group], item)
     output = parser.add_argument_group("output")
     output.add_argument("--jsonl", action="store_true", help="print events as JSON lines (for programs)")
+    parser.epilog = DEFAULTS_NOTE
 
 
 def config_from_arguments(arguments: argparse.Namespace, options: Iterable[Option] = OPTIONS) -> RunConfig:
-    """The defaults, then the preset, then every flag the user gave; validated, naming flags."""
+    """The defaults, the config file's (user_config.py), then the preset, then every flag the user gave;
+    validated, naming flags."""
     options = tuple(options)
     by_key = option_table(options)
     if not (arguments.corpus or "").strip():
         raise PoetError("say what to train on with --corpus NAME_OR_PATH (`poet corpora list` shows the names).")
-    config = RunConfig(corpus=arguments.corpus)
+    config = apply_run_defaults(RunConfig(corpus=arguments.corpus))
     if arguments.preset:
         config.apply_preset(arguments.preset)
     for item in flagged(options):
         value = getattr(arguments, item.dest, None)
         if value is None:
             continue
-        if item.auto_setting and value == "auto":
-            config.set_setting(by_key[f"{item.section}.{item.auto_setting}"], True)
-        else:
+        if item.auto_setting:  # `--batch-size auto`, or a size that overrides an "auto" from the config file
+            config.set_setting(by_key[f"{item.section}.{item.auto_setting}"], value == "auto")
+        if value != "auto" or not item.auto_setting:
             config.set_setting(item, value)
     config.validate(memory_for_device(config.training.device), options=options)
     return config

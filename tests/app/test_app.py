@@ -249,11 +249,11 @@ def test_pause_quit_leaving_it_running_reattach_stop_and_resume(poet_home: Path)
         assert train.source is not None and train.source.pid is not None
         pids.append(train.source.pid)
         children.append(train.source.process)  # type: ignore[attr-defined]
-        await pilot.press("ctrl+p")
+        await pilot.press("ctrl+y")
         assert train.source.paused
         # The child stops itself (pausing.py) once its SIGTSTP handler runs: on a busy machine, not at once.
         await wait_until(pilot, lambda: psutil.Process(pids[0]).status() == psutil.STATUS_STOPPED, timeout=60)
-        await pilot.press("ctrl+p")
+        await pilot.press("ctrl+y")
         assert not train.source.paused
         # Quit: the app asks; "Leave it running" (one to the left of "Don't quit").
         await pilot.press("ctrl+q")
