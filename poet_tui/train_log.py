@@ -10,7 +10,6 @@ and at most twice that on disk."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import select
 import stat
@@ -19,13 +18,14 @@ import time
 from collections import deque
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 from poet_tui.errors import PoetError
-from poet_tui.safe_files import open_for_append, open_regular_file
+from poet_tui.rotating_file import RotatingFile
+from poet_tui.safe_files import open_regular_file
 
 TRAIN_LOG = "train.log"
-PREVIOUS_TRAIN_LOG = "train.log.1"
+PREVIOUS_TRAIN_LOG = "train.log.1"  # rotating_file.previous_path
 MAX_LOG_BYTES = 4 * 2**20
 MAX_LINE_CHARACTERS = 16_384  # a longer line is cut: one runaway line never fills memory or the log at once
 TAIL_LINES = 20  # what a failure message shows
@@ -68,17 +68,14 @@ class TrainLog:
         self.lines = 0  # every line written, for "N earlier lines are in …"
         self.pending: deque[str] = deque(maxlen=PENDING_LINES)
         self.directory: Path | None = None
-        self.file: BinaryIO | None = None
-        self.size = 0
-        self.given_up = False
-        self.written = False
+        self.file: RotatingFile | None = None
         self.header: str | None = None  # written before the session's first line: a silent session adds nothing
         self.lock = threading.Lock()
 
     @property
     def path(self) -> Path | None:
         """The log on disk, once a line went there (and could be written)."""
-        return train_log_path(self.directory) if self.written and self.directory is not None else None
+        return self.file.path if self.file is not None and self.file.written else None
 
     def attach(self, run_directory: Path) -> None:
         """Write to this run's log from now on, the lines that waited first; a second call changes nothing."""
@@ -86,6 +83,7 @@ class TrainLog:
             if self.directory is not None:
                 return
             self.directory = Path(run_directory)
+            self.file = RotatingFile(train_log_path(self.directory), MAX_LOG_BYTES)
             stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
             self.header = f"--- {self.heading}, from {stamp} ---"
             while self.pending:
@@ -115,37 +113,16 @@ class TrainLog:
                 self.append(line)
 
     def append(self, line: str) -> None:
-        """With the lock held: the line into the file, moving a full file aside first."""
-        if self.given_up or self.directory is None:
+        """With the lock held: the line (after the session's heading, before its first line) into the file."""
+        if self.file is None:
             return
         header, self.header = self.header, None
-        data = "".join(f"{text}\n" for text in (header, line) if text is not None).encode("utf-8", "replace")
-        try:
-            if self.file is None:
-                self.file = open_for_append(train_log_path(self.directory))
-                self.size = os.fstat(self.file.fileno()).st_size
-            if self.size and self.size + len(data) > MAX_LOG_BYTES:
-                self.file.close()
-                os.replace(train_log_path(self.directory), self.directory / PREVIOUS_TRAIN_LOG)
-                self.file = open_for_append(train_log_path(self.directory))
-                self.size = 0
-            self.file.write(data)
-            self.file.flush()
-            self.size += len(data)
-            self.written = True
-        except (OSError, PoetError):
-            self.given_up = True
-            if self.file is not None:
-                with contextlib.suppress(OSError):
-                    self.file.close()
-                self.file = None
+        self.file.append("".join(f"{text}\n" for text in (header, line) if text is not None).encode("utf-8", "replace"))
 
     def close(self) -> None:
         with self.lock:
             if self.file is not None:
-                with contextlib.suppress(OSError):
-                    self.file.close()
-                self.file = None
+                self.file.close()
 
 
 def read_log_tail(path: Path, lines: int = TAIL_LINES) -> list[str]:

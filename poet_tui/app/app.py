@@ -13,11 +13,13 @@ from typing import ClassVar
 from textual import events, on
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widgets import TabbedContent, TabPane, Tabs
 from textual.worker import Worker, WorkerState
 
 from poet_tui.app import torch_threads
+from poet_tui.app.app_log import AppLog
 from poet_tui.app.app_state import remember_theme, startup_theme, unknown_config_theme
 from poet_tui.app.background import ThreadFailed, post_from_thread, start_daemon
 from poet_tui.app.checkpoints_pane import CheckpointsPane
@@ -84,6 +86,7 @@ class PoetApp(App[None]):
         self.load_engine_after_start = load_engine
         self.defer_panes = defer_panes
         self.engine_ready = False
+        self.app_log = AppLog()
         self.config_problem: str | None = None
         config: UserConfig | None = None
         try:
@@ -231,6 +234,7 @@ class PoetApp(App[None]):
 
     def on_unmount(self) -> None:
         torch_threads.restore()
+        self.app_log.close()
 
     # ----- panes talking to each other -----
     async def on_corpus_chosen(self, message: CorpusChosen) -> None:
@@ -271,9 +275,27 @@ class PoetApp(App[None]):
     def report_error(self, error: BaseException | None, what: str) -> None:
         if isinstance(error, PoetError):
             self.notify(str(error), title="poet", severity="error", timeout=8)
-        else:
-            self.notify(f"{type(error).__name__}: {error}", title=f"{what} failed", severity="error")
-            self.log.error(error)
+            return
+        # Not a sentence a user can act on: the traceback goes to the app's log, and the toast says where.
+        logged = self.app_log.write("error", f"{what} failed", error)
+        where = f" (the details are in {logged})" if logged is not None else ""
+        self.notify(f"{type(error).__name__}: {error}{where}", title=f"{what} failed", severity="error", log=False)
+        self.log.error(error)
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+        log: bool = True,
+    ) -> None:
+        """Textual's toast; a warning or an error is also kept in the app's log (`log=False`: already there)."""
+        if log and severity != "information":
+            self.app_log.write(severity, f"{title}: {message}" if title else message)
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
     # ----- quitting -----
     async def action_quit(self) -> None:
