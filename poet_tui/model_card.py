@@ -148,7 +148,7 @@ def render_card(config: dict[str, Any], corpus: CorpusFacts, training: dict[str,
         "",
         f"A small recurrent language model ({model['num_layers']} × {model['hidden_size']} {cell}, "
         f"{config['parameters']:,} parameters) over {TOKENIZER_WORDS[kind]}, trained with "
-        f"[poet-tui](https://pypi.org/project/poet-tui/) {config['poet_tui_version']}. It writes a poem a token "
+        f"poet-tui {config['poet_tui_version']}. It writes a poem a token "
         "at a time.",
         "",
         "## Files",
