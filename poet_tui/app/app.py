@@ -11,6 +11,7 @@ from typing import ClassVar
 from textual import events, on
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
+from textual.driver import Driver
 from textual.widgets import TabbedContent, TabPane, Tabs
 from textual.worker import Worker, WorkerState
 
@@ -66,6 +67,16 @@ class PoetApp(App[None]):
         self.load_engine_after_start = load_engine
         self.defer_panes = defer_panes
         self.engine_ready = False
+
+    def get_driver_class(self) -> type[Driver]:
+        """Under `poet serve`, Textual's web driver made to end the app when the server has gone
+        (served_driver.py); any other driver as Textual picks it."""
+        driver = super().get_driver_class()
+        if (driver.__module__, driver.__name__) == ("textual.drivers.web_driver", "WebDriver"):
+            from poet_tui.app.served_driver import ServedDriver
+
+            return ServedDriver
+        return driver
 
     @property
     def initial_pane(self) -> str:
