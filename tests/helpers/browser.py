@@ -56,7 +56,7 @@ def why_no_browser() -> str | None:
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
-        return "the playwright package is missing (it is in the dev list: pip install -e '.[dev]')"
+        return "the playwright package is missing (it is in the dev list of pyproject.toml)"
     try:
         import textual_serve  # noqa: F401
     except ImportError:
