@@ -163,6 +163,13 @@ def test_importing_the_engine_and_the_commands_loads_no_textual() -> None:
     assert loaded_among(modules_loaded_by(*modules), *UI_LIBRARIES) == []
 
 
+def test_the_commands_load_no_web_server_until_poet_serve_serves() -> None:
+    """textual-serve and aiohttp are the optional `serve` extra: `poet serve` imports them when it starts serving,
+    so every other command (and the help) works without them and never pays for them."""
+    modules = [module.name for module in package_modules() if within(module.name, CLI)]
+    assert loaded_among(modules_loaded_by(*modules), "textual_serve", "aiohttp") == []
+
+
 def test_the_cli_entry_point_does_not_import_torch_until_a_command_needs_it() -> None:
     assert loaded_among(modules_loaded_by("poet_tui.cli.main"), "torch") == []
 

@@ -10,9 +10,11 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import ClassVar
 
-from textual import events, on
+from rich.console import RenderableType
+from textual import events, messages, on
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.driver import Driver
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widgets import TabbedContent, TabPane, Tabs
@@ -98,6 +100,19 @@ class PoetApp(App[None]):
             self.theme = theme  # before the first frame: no redraw, and nothing is written
         self.theme_problem = unknown_config_theme(self.available_themes, config) if config else None
         self.saved_theme = self.theme
+        self.mounting_deferred_panes = False
+        self.held_exit: tuple[None, int, RenderableType | None] | None = None  # exit()'s arguments, while held
+        self.exiting = False
+
+    def get_driver_class(self) -> type[Driver]:
+        """Under `poet serve`, Textual's web driver made to end the app when the server has gone
+        (served_driver.py); any other driver as Textual picks it."""
+        driver = super().get_driver_class()
+        if (driver.__module__, driver.__name__) == ("textual.drivers.web_driver", "WebDriver"):
+            from poet_tui.app.served_driver import ServedDriver
+
+            return ServedDriver
+        return driver
 
     @property
     def initial_pane(self) -> str:
@@ -132,8 +147,17 @@ class PoetApp(App[None]):
     async def after_first_frame(self) -> None:
         """Mount the deferred panes, then start importing torch: each of the two is quicker alone (torch holds
         the interpreter's lock for long stretches), and a ctrl+q meanwhile waits for the first only."""
+        if self.exiting or not self.is_running:
+            return  # an exit came first: Textual mounts nothing more once the app is exiting
         if self.defer_panes:
-            await self.mount_deferred_panes()
+            self.mounting_deferred_panes = True
+            try:
+                await self.mount_deferred_panes()
+            finally:
+                self.mounting_deferred_panes = False
+            if self.held_exit is not None:
+                self.exit(*self.held_exit)
+                return
         if self.load_engine_after_start:
             self.call_after_refresh(self.load_engine)
 
@@ -298,6 +322,24 @@ class PoetApp(App[None]):
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
     # ----- quitting -----
+    # An exit while the deferred panes mount (ctrl+q, or a browser tab closed, right at the first frame) waits
+    # for them, a fraction of a second. Once the app is exiting Textual mounts no more children, so a widget
+    # half-way through its mount (a Select without its overlay) raises and the app ends with an error.
+    def exit(self, result: None = None, return_code: int = 0, message: RenderableType | None = None) -> None:
+        if self.mounting_deferred_panes:
+            self.held_exit = (result, return_code, message)
+            return
+        self.exiting = True
+        super().exit(result, return_code, message)
+
+    def on_exit_app(self, message: messages.ExitApp) -> None:
+        """The web driver's exit (a browser tab closed), which does not go through `exit`."""
+        if self.mounting_deferred_panes:
+            message.prevent_default()
+            self.held_exit = self.held_exit or (None, 0, None)
+        else:
+            self.exiting = True
+
     async def action_quit(self) -> None:
         train = self.train_pane_if_mounted()  # deferred: not mounted yet
         if train is None or not train.is_training:

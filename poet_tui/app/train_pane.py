@@ -271,6 +271,12 @@ class TrainPane(ForwardWorkerFailures, Horizontal):
         if self.source is not None:
             self.source.detach()
 
+    def on_unmount(self) -> None:
+        """The app is closing with a run still training here without having asked (a browser tab closed under
+        `poet serve`, a terminal signal): leave it training, as the quit dialog's "leave" does; a paused run
+        would otherwise stay stopped with nobody left to continue it."""
+        self.detach()
+
     @on(Button.Pressed, "#train-start")
     def start_pressed(self) -> None:
         self.action_start()

@@ -45,6 +45,7 @@ class TrainingSource:
         self.stop_requested = False
         self.stderr_tail: deque[str] = deque(maxlen=STDERR_LINES)
         self.exit_code: int | None = None
+        self.detached = False
 
     @property
     def log_path(self) -> Path | None:
@@ -79,7 +80,11 @@ class TrainingSource:
             self.resume()
 
     def detach(self) -> None:
-        """The app is quitting and leaves the run training."""
+        """The app is quitting and leaves the run training (once: the quit dialog and the pane's unmount may
+        both ask)."""
+        if self.detached:
+            return
+        self.detached = True
         if self.paused:
             self.resume()
 
@@ -134,6 +139,8 @@ class ChildTraining(TrainingSource):
 
         A small process of its own inherits our ends of the pipes and reads them until the child closes them.
         """
+        if self.detached:
+            return
         super().detach()
         if self.process is None or self.process.poll() is not None:
             return

@@ -160,12 +160,18 @@ def build_parser() -> ArgumentParser:
 
     add_config_parser(commands)
     add_completion_parser(commands)
+    from poet_tui.cli.serve_command import add_serve_arguments
+
+    add_serve_arguments(commands.add_parser("serve", help="the app in a web browser (textual-serve)"))
     return parser
 
 
 def launch_app(arguments: argparse.Namespace, parser: ArgumentParser) -> int:
-    """`poet` alone opens the Textual app; without a terminal (a pipe, a test) it prints the help instead."""
-    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+    """`poet` alone opens the Textual app; without a terminal (a pipe, a test) it prints the help instead, unless
+    Textual has a driver of its own to use (`poet serve` runs the app that way)."""
+    from poet_tui.cli.serve_command import app_driver_chosen
+
+    if not (sys.stdin.isatty() and sys.stdout.isatty()) and not app_driver_chosen():
         if arguments.checkpoint:
             raise PoetError("the app needs a terminal; use `poet generate RUN_OR_CHECKPOINT` in scripts.")
         parser.print_help()
@@ -222,6 +228,10 @@ def run_command(arguments: argparse.Namespace, parser: ArgumentParser) -> int:
         from poet_tui.cli.completion import completion_command
 
         return completion_command(arguments)
+    if arguments.command == "serve":
+        from poet_tui.cli.serve_command import serve_command
+
+        return serve_command(arguments)
     parser.print_help()
     return EXIT_OK
 
