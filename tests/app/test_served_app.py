@@ -31,7 +31,7 @@ def test_an_app_ended_without_asking_leaves_a_paused_run_training(poet_home: Pat
         await wait_until(pilot, lambda: train.progress.step >= 2, timeout=60)
         assert train.source is not None
         children.append(train.source.process)  # type: ignore[attr-defined]
-        await pilot.press("ctrl+p")
+        await pilot.press("ctrl+y")  # Pause
         child = psutil.Process(children[0].pid)
         await wait_until(pilot, lambda: child.status() == psutil.STATUS_STOPPED, timeout=60)
         app.post_message(messages.ExitApp())  # what the web driver sends when the browser's session closes
