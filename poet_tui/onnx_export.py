@@ -95,8 +95,9 @@ def write_onnx(model: RNNLanguageModel, path: Path, end_of_document_id: int) -> 
     model = model.eval()
     step = SingleStep(model).eval()
     lstm = model.config.cell == "lstm"
-    zeros = torch.zeros(model.config.num_layers, 1, model.config.hidden_size)
-    example = (torch.tensor([[end_of_document_id]]), zeros, *([zeros.clone()] if lstm else []))
+    # An example batch of 2: a batch of 1 is specialised by the exporter (torch 2.5 then fixes the batch at 1)
+    zeros = torch.zeros(model.config.num_layers, 2, model.config.hidden_size)
+    example = (torch.tensor([[end_of_document_id]] * 2), zeros, *([zeros.clone()] if lstm else []))
     batch = torch.export.Dim("batch", min=1, max=65_536)
     names = state_names(lstm)
     try:
