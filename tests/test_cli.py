@@ -210,3 +210,16 @@ def test_a_mistyped_run_or_corpus_name_gets_the_closest_one_suggested(poet_home:
     assert "Did you mean" not in str(far_off.value)  # nothing close: no guess
     refused = poet("corpora", "show", "tang30")
     assert refused.returncode == 2 and "Did you mean 'tang300'?" in refused.stderr
+
+
+def test_every_command_of_the_parser_runs_a_function_of_its_module() -> None:
+    """A command missing from the table, or a function renamed, would print the help instead of running."""
+    import argparse
+    import importlib
+
+    from poet_tui.cli.main import COMMAND_MODULES, build_parser
+
+    subparsers = next(action for action in build_parser()._actions if isinstance(action, argparse._SubParsersAction))
+    assert set(subparsers.choices) == set(COMMAND_MODULES)
+    for module_name, function_name in COMMAND_MODULES.values():
+        assert callable(getattr(importlib.import_module(module_name), function_name))

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import get_args
 
 from poet_tui.errors import PoetError
@@ -181,6 +182,21 @@ def launch_app(arguments: argparse.Namespace, parser: ArgumentParser) -> int:
     return run_app(arguments.checkpoint)
 
 
+# Each sub-command's module and function, by name.
+COMMAND_MODULES = {
+    "train": ("poet_tui.cli.train_command", "train_command"),
+    "generate": ("poet_tui.cli.generate_command", "generate_command"),
+    "corpora": ("poet_tui.cli.corpora_command", "corpora_command"),
+    "checkpoints": ("poet_tui.cli.checkpoints_command", "checkpoints_command"),
+    "metrics": ("poet_tui.cli.metrics_command", "metrics_command"),
+    "export": ("poet_tui.cli.export_command", "export_command"),
+    "bench": ("poet_tui.cli.bench_command", "bench_command"),
+    "config": ("poet_tui.cli.config_command", "config_command"),
+    "completion": ("poet_tui.cli.completion", "completion_command"),
+    "serve": ("poet_tui.cli.serve_command", "serve_command"),
+}
+
+
 def run_command(arguments: argparse.Namespace, parser: ArgumentParser) -> int:
     if arguments.command not in ("config", "completion"):  # those two say it themselves, or need no config
         from poet_tui.user_config import default_device, load_user_config
@@ -192,46 +208,11 @@ def run_command(arguments: argparse.Namespace, parser: ArgumentParser) -> int:
         return launch_app(arguments, parser)
     if arguments.checkpoint:
         raise PoetError("--checkpoint opens the app; give it without a command: `poet --checkpoint RUN`.")
-    if arguments.command == "train":
-        from poet_tui.cli.train_command import train_command
-
-        return train_command(arguments)
-    if arguments.command == "generate":
-        from poet_tui.cli.generate_command import generate_command
-
-        return generate_command(arguments)
-    if arguments.command == "corpora":
-        from poet_tui.cli.corpora_command import corpora_command
-
-        return corpora_command(arguments)
-    if arguments.command == "checkpoints":
-        from poet_tui.cli.checkpoints_command import checkpoints_command
-
-        return checkpoints_command(arguments)
-    if arguments.command == "metrics":
-        from poet_tui.cli.metrics_command import metrics_command
-
-        return metrics_command(arguments)
-    if arguments.command == "export":
-        from poet_tui.cli.export_command import export_command
-
-        return export_command(arguments)
-    if arguments.command == "bench":
-        from poet_tui.cli.bench_command import bench_command
-
-        return bench_command(arguments)
-    if arguments.command == "config":
-        from poet_tui.cli.config_command import config_command
-
-        return config_command(arguments)
-    if arguments.command == "completion":
-        from poet_tui.cli.completion import completion_command
-
-        return completion_command(arguments)
-    if arguments.command == "serve":
-        from poet_tui.cli.serve_command import serve_command
-
-        return serve_command(arguments)
+    if arguments.command in COMMAND_MODULES:
+        # imported only when run: `poet --help` and the light commands never pay for torch or textual
+        module_name, function_name = COMMAND_MODULES[arguments.command]
+        command: Callable[[argparse.Namespace], int] = getattr(importlib.import_module(module_name), function_name)
+        return command(arguments)
     parser.print_help()
     return EXIT_OK
 
