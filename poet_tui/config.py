@@ -98,6 +98,8 @@ class RunConfig:
     training: TrainingConfig = field(default_factory=TrainingConfig)
     corpus_source: str = ""  # resolved path of the corpus when training started
     corpus_fingerprint: str = ""  # sha256 of the corpus text, checked again on resume
+    corpus_parts: str = ""  # a combined corpus's parts as trained: `name:share` each (combined_corpus.py)
+    corpus_part_fingerprints: str = ""  # and the sha256 of each part's text, in the same order
     # Settings the option table declares but no field above holds yet (a newly declared option before the engine
     # reads it): they still reach the form, the flags, validation and run.toml. Keyed by option key.
     other_settings: dict[str, Any] = field(default_factory=dict)

@@ -51,13 +51,33 @@ class CorpusEntry:
     characters: int | None = None
     description: str = ""
     extra: dict = field(default_factory=dict)
+    # A combined corpus (`poet corpora combine`): its parts' names and weights, and no file of its own (`path` is
+    # then the registry that defines it). corpus_combination.py reads, checks and loads them.
+    parts: tuple[tuple[str, float], ...] = ()
 
     def load(self) -> Corpus:
+        if self.parts:
+            from poet_tui.corpus_combination import load_combined
+
+            return load_combined(self)
         return Corpus(self.name, load_documents(self.path), source=str(self.path), size_bytes=self.size_bytes)
 
     @property
     def size_bytes(self) -> int:
+        if self.parts:
+            from poet_tui.corpus_combination import combined_size_bytes
+
+            return combined_size_bytes(self)
         return directory_size(self.path)
+
+    @property
+    def where(self) -> str:
+        """Where it comes from, as a sentence shows it: its path, or a combined corpus's parts."""
+        if self.parts:
+            from poet_tui.corpus_combination import describe_parts
+
+            return describe_parts(self.parts)
+        return shown(self.path)
 
 
 @dataclass(frozen=True)
@@ -136,6 +156,10 @@ def entry_from_registry(name: str, item: object, bundled_names: set[str]) -> Cor
         raise ValueError("it has the name of a bundled corpus")
     if not isinstance(item, dict):
         raise ValueError("it is not a table")
+    if "parts" in item:
+        from poet_tui.corpus_combination import combined_entry_from_registry
+
+        return combined_entry_from_registry(name, item)
     if "path" not in item:
         raise ValueError("it has no path")
     path_text = item["path"]
@@ -149,11 +173,6 @@ def entry_from_registry(name: str, item: object, bundled_names: set[str]) -> Cor
         raise ValueError("its path starts with an unknown home folder") from None
     if not path.is_absolute():
         raise ValueError("its path is not absolute")
-    added = item.get("added", "")
-    if isinstance(added, datetime | date | time):  # a hand-edited, unquoted TOML date
-        added = added.isoformat()
-    if not isinstance(added, str):
-        raise ValueError("added is not a date")
     return CorpusEntry(
         name=name,
         path=path,
@@ -162,8 +181,17 @@ def entry_from_registry(name: str, item: object, bundled_names: set[str]) -> Cor
         language=text_field(item, "language", ""),
         documents=count_field(item, "documents"),
         characters=count_field(item, "characters"),
-        extra={"added": added},
+        extra={"added": added_field(item)},
     )
+
+
+def added_field(item: dict[str, Any]) -> str:
+    added = item.get("added", "")
+    if isinstance(added, datetime | date | time):  # a hand-edited, unquoted TOML date
+        added = added.isoformat()
+    if not isinstance(added, str):
+        raise ValueError("added is not a date")
+    return added
 
 
 def read_registry() -> Registry:
@@ -231,7 +259,7 @@ def resolve_corpus(name_or_path: str) -> Corpus:
         raise PoetError("no corpus given; name one (`poet corpora list` shows them) or give a path.")
     entry = find_corpus(name_or_path)
     if entry is not None:
-        if not os.path.lexists(entry.path):
+        if not entry.parts and not os.path.lexists(entry.path):
             raise PoetError(
                 f"corpus '{entry.name}' points at {shown(entry.path)}, which is gone; "
                 f"re-add it with `poet corpora add PATH --name {entry.name}`."
@@ -327,7 +355,7 @@ class CorpusNameTaken(PoetError):
 
     def __init__(self, registered: CorpusEntry) -> None:
         super().__init__(
-            f"a corpus named '{registered.name}' is already registered ({shown(registered.path)}); "
+            f"a corpus named '{registered.name}' is already registered ({registered.where}); "
             "replace it or pick another name."
         )
         self.registered = registered
@@ -425,7 +453,12 @@ def render_registry(entries: list[CorpusEntry]) -> str:
     now = datetime.now(UTC).isoformat(timespec="seconds")
     for entry in sorted(entries, key=lambda item: item.name):
         lines.append(f"[corpora.{toml_string(entry.name)}]")
-        lines.append(f"path = {toml_string(str(entry.path))}")
+        if entry.parts:
+            from poet_tui.corpus_combination import parts_toml
+
+            lines.append(parts_toml(entry.parts))
+        else:
+            lines.append(f"path = {toml_string(str(entry.path))}")
         lines.append(f"title = {toml_string(entry.title)}")
         lines.append(f"language = {toml_string(entry.language)}")
         if entry.documents is not None:

@@ -195,6 +195,9 @@ OPTIONS: tuple[Option, ...] = (
            "seed", group="training", low=0, high=MAX_SEED, wording=SEED_RANGE),
     Option("", "corpus_source", "text", "", "the corpus's resolved path when training started", group="run"),
     Option("", "corpus_fingerprint", "text", "", "sha256 of the corpus text, checked again on resume", group="run"),
+    Option("", "corpus_parts", "text", "", "a combined corpus's parts as trained, each name:share", group="run"),
+    Option("", "corpus_part_fingerprints", "text", "", "sha256 of each part's text, checked again on resume",
+           group="run"),
     # ----- tokenizer -----
     Option("tokenizer", "kind", "choice", "char", "how text becomes tokens", "--tokenizer", "tokens",
            words="tokenizer", group="tokenizer", choices=get_args(TokenizerKind)),

@@ -10,17 +10,22 @@ Both steps swallow every failure: a quality figure is never a reason to stop a r
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from poet_tui.corpus import Document
-from poet_tui.overlap import DEFAULT_MIN_COPY, OverlapIndex, measure, training_texts
+from poet_tui.overlap import DEFAULT_MIN_COPY, IndexedText, OverlapIndex, measure, training_texts
 
 
 def training_index(documents: Sequence[Document], validation_fraction: float, seed: int) -> OverlapIndex | None:
     """The overlap index of the run's training split (the same split `prepare_data` trains on, recomputed from
     the same documents, fraction and seed); None when it cannot be built, so the run goes on without novelty."""
+    return built_index(lambda: training_texts(documents, validation_fraction, seed))
+
+
+def built_index(texts: Callable[[], Sequence[IndexedText]]) -> OverlapIndex | None:
+    """The overlap index of `texts()` (what a run trains on), or None when it cannot be built."""
     try:
-        return OverlapIndex.build(training_texts(documents, validation_fraction, seed))
+        return OverlapIndex.build(texts())
     except Exception:  # memory, an odd corpus: the figure is lost, never the run
         return None
 

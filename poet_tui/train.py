@@ -17,8 +17,10 @@ import torch
 
 from poet_tui.atomic import atomic_write_text, remove_stale_temp_files
 from poet_tui.checkpoint import CheckpointFiles, settle_checkpoint_directory
+from poet_tui.combined_corpus import recorded_parts, run_corpus
 from poet_tui.config import RunConfig, save_run_config
-from poet_tui.corpus import Corpus, corpus_fingerprint, guess_language, split_documents
+from poet_tui.corpus import Corpus, corpus_fingerprint, guess_language
+from poet_tui.corpus_mixture import training_split
 from poet_tui.corpus_registry import find_corpus, resolve_corpus
 from poet_tui.data import require_one_batch
 from poet_tui.device import device_label, probe_batch_size, require_model_fits, resolve_device, use_bf16
@@ -29,7 +31,7 @@ from poet_tui.options import DEFAULT_BUDGET_MINUTES
 from poet_tui.overlap import OverlapIndex
 from poet_tui.run_lock import RunLock
 from poet_tui.runs import Run, RunStore
-from poet_tui.sample_novelty import training_index
+from poet_tui.sample_novelty import built_index
 from poet_tui.tokenizers import (
     Tokenizer,
     build_tokenizer,
@@ -56,11 +58,13 @@ class PreparedData:
 
 
 def prepare_data(config: RunConfig, corpus: Corpus, tokenizer: Tokenizer | None = None) -> PreparedData:
-    split = split_documents(corpus.documents, config.training.validation_fraction, config.seed)
+    """A combined corpus's training text is an epoch drawn by weight (corpus_mixture.py); the tokenizer still
+    learns from every part."""
+    split = training_split(corpus, config.training.validation_fraction, config.seed)
     if tokenizer is None:
         tokenizer = build_tokenizer(
             config.tokenizer.kind,
-            split.train,
+            split.vocabulary,
             corpus.documents,
             vocab_size=config.tokenizer.vocab_size,
             min_count=config.tokenizer.min_count,
@@ -74,7 +78,7 @@ def prepare_data(config: RunConfig, corpus: Corpus, tokenizer: Tokenizer | None 
         validation_stream=torch.tensor(encode_documents(tokenizer, split.validation), dtype=torch.int32),
         validation_characters=count_characters(split.validation),
         forms=corpus_forms([document.text for document in split.train]),
-        overlap=training_index(corpus.documents, config.training.validation_fraction, config.seed),
+        overlap=built_index(split.indexed_texts),
     )
 
 
@@ -115,6 +119,7 @@ def train(
             config.corpus = corpus.source  # a path: keep it absolute so resuming works from any directory
         config.corpus_source = corpus.source
         config.corpus_fingerprint = corpus_fingerprint(corpus)
+        config.corpus_parts, config.corpus_part_fingerprints = recorded_parts(corpus)
         data = prepare_data(config, corpus)
         config.model.vocab_size = data.tokenizer.vocab_size
         require_model_fits(config.model, resolve_device(config.training.device), "the model the flags ask for")
@@ -165,7 +170,7 @@ def resume(
         files = run.checkpoint("latest")
         if files is None:
             raise PoetError(f"run {run.id} has no 'latest' checkpoint to resume from; start a new run instead.")
-        corpus = resolve_corpus(config.corpus)
+        corpus = run_corpus(config, run.id, ", so it cannot continue exactly; start a new run on it instead.")
         if config.corpus_fingerprint and corpus_fingerprint(corpus) != config.corpus_fingerprint:
             raise PoetError(
                 f"the corpus '{config.corpus}' has changed since run {run.id} started, so it cannot continue "

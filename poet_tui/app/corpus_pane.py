@@ -19,6 +19,7 @@ from textual.widgets import Button, DataTable, Input, Label, Static
 from poet_tui.app.messages import CorpusChosen, ForwardWorkerFailures
 from poet_tui.app.modals import ReplaceChoice, ReplaceCorpusScreen
 from poet_tui.app.path_suggester import PathSuggester
+from poet_tui.combined_corpus import CombinedCorpus
 from poet_tui.corpus import CorpusStats, Document, shown
 from poet_tui.corpus_registry import (
     CorpusEntry,
@@ -56,11 +57,26 @@ def known_corpora(warn: Callable[..., object] | None = None) -> list[CorpusEntry
 
 
 class CorpusPreview(Message):
-    def __init__(self, name: str, stats: CorpusStats, documents: list[Document]) -> None:
+    """A corpus read: its statistics and first poems (a combined corpus's: each part's in turn, `parts` naming
+    whose each one is; empty for a corpus that is not combined)."""
+
+    def __init__(
+        self, name: str, stats: CorpusStats, documents: list[Document], parts: list[str] | None = None
+    ) -> None:
         super().__init__()
         self.name = name
         self.stats = stats
         self.documents = documents
+        self.parts = parts or []
+
+
+class CorpusUnusable(Message):
+    """A corpus that cannot be read now (a combined corpus whose part was forgotten): the sentence says why."""
+
+    def __init__(self, name: str, sentence: str) -> None:
+        super().__init__()
+        self.name = name
+        self.sentence = sentence
 
 
 class CorpusAdded(Message):
@@ -101,9 +117,13 @@ class NameInput(Input):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("enter", "submit", "Add", id="corpus.name.add")]
 
 
-def preview_content(entry: CorpusEntry, stats: CorpusStats, documents: list[Document]) -> Content:
+def preview_content(
+    entry: CorpusEntry, stats: CorpusStats, documents: list[Document], labels: list[str] | None = None
+) -> Content:
     parts: list[str | tuple[str, str]] = []
-    for document in documents[:PREVIEW_POEMS]:
+    for index, document in enumerate(documents[:PREVIEW_POEMS]):
+        if labels:
+            parts.append((f"[{labels[index]}] ", "$text-muted"))
         parts.append((document.title or "(untitled)", "bold $accent"))
         if document.author:
             parts.append((f" — {document.author}", "italic $text-muted"))
@@ -115,7 +135,7 @@ def preview_content(entry: CorpusEntry, stats: CorpusStats, documents: list[Docu
 
 def stats_content(entry: CorpusEntry, stats: CorpusStats) -> Content:
     """A short aligned list (the column is narrow): figures first, then where it comes from, then the notes."""
-    origin = "bundled with poet-tui" if entry.bundled else f"registered: {shown(entry.path)}"
+    origin = "bundled with poet-tui" if entry.bundled else entry.where if entry.parts else f"registered: {entry.where}"
     rows = [
         ("poems", f"{stats.documents:,}"),
         ("characters", f"{stats.characters:,} ({stats.distinct_characters:,} distinct)"),
@@ -239,8 +259,24 @@ class CorpusPane(ForwardWorkerFailures, Vertical):
 
     @work(thread=True, exclusive=True, group="corpus-preview", exit_on_error=False)
     def load_preview(self, name: str) -> None:
-        corpus = self.entries[name].load()
-        self.post_message(CorpusPreview(name, corpus.stats(), corpus.documents[:PREVIEW_POEMS]))
+        try:
+            corpus = self.entries[name].load()
+        except PoetError as error:
+            if not self.entries[name].parts:
+                raise
+            self.post_message(CorpusUnusable(name, str(error)))
+            return
+        if isinstance(corpus, CombinedCorpus):
+            chosen = corpus.preview(PREVIEW_POEMS)
+            documents, parts = [document for _, document in chosen], [part for part, _ in chosen]
+            self.post_message(CorpusPreview(name, corpus.stats(), documents, parts))
+        else:
+            self.post_message(CorpusPreview(name, corpus.stats(), corpus.documents[:PREVIEW_POEMS]))
+
+    def on_corpus_unusable(self, message: CorpusUnusable) -> None:
+        if message.name == self.highlighted:
+            self.query_one("#corpus-stats", Static).update(Content.styled(message.sentence, "$error"))
+            self.query_one("#corpus-preview", Static).update("")
 
     def on_corpus_preview(self, message: CorpusPreview) -> None:
         self.previews[message.name] = message
@@ -250,7 +286,8 @@ class CorpusPane(ForwardWorkerFailures, Vertical):
     def show_preview(self, preview: CorpusPreview) -> None:
         entry = self.entries[preview.name]
         self.query_one("#corpus-stats", Static).update(stats_content(entry, preview.stats))
-        self.query_one("#corpus-preview", Static).update(preview_content(entry, preview.stats, preview.documents))
+        content = preview_content(entry, preview.stats, preview.documents, preview.parts)
+        self.query_one("#corpus-preview", Static).update(content)
         self.query_one("#corpus-preview-scroll", ScrollableContainer).scroll_home(animate=False)
 
     @on(Input.Submitted, "#corpus-path, #corpus-name")
@@ -284,7 +321,7 @@ class CorpusPane(ForwardWorkerFailures, Vertical):
                 self.notify(f"Kept the registered corpus '{message.registered.name}'; nothing was added.", timeout=4)
                 self.query_one("#corpus-name", Input).focus()
 
-        screen = ReplaceCorpusScreen(message.registered.name, shown(message.registered.path), shown(message.path))
+        screen = ReplaceCorpusScreen(message.registered.name, message.registered.where, shown(message.path))
         self.app.push_screen(screen, answered)
 
     def on_corpus_added(self, message: CorpusAdded) -> None:

@@ -109,6 +109,12 @@ def setting_text(value: Any) -> str:
     return str(value)
 
 
+def unshown_records(config: RunConfig) -> set[str]:
+    """What run.toml records for checking, not for reading: the fingerprints, and the parts of a corpus that is
+    not combined (empty)."""
+    return {"corpus_fingerprint", "corpus_part_fingerprints"} | (set() if config.corpus_parts else {"corpus_parts"})
+
+
 def settings_table(config: RunConfig) -> Table:
     """The run's settings as `poet train` names them, grouped as `--help` groups them; a tokenizer setting of
     another kind (a char run's vocab_size, spm_model, min_count) is left out, since it never applied."""
@@ -117,7 +123,7 @@ def settings_table(config: RunConfig) -> Table:
         shown = [
             item
             for item in OPTIONS
-            if item.group == group and item.name != "corpus_fingerprint" and applies(item, config)
+            if item.group == group and item.name not in unshown_records(config) and applies(item, config)
         ]
         if group == "run" and config.corpus_source == config.corpus:
             shown = [item for item in shown if item.name != "corpus_source"]  # said already by corpus

@@ -58,6 +58,8 @@ COMPLETERS: dict[tuple[tuple[str, ...], str], dict[str, Any]] = {
     (("corpora", "show"), "name"): dynamic("corpora", files=True),
     (("corpora", "add"), "path"): FILE,
     (("corpora", "rm"), "name"): dynamic("corpora", files=False),
+    (("corpora", "combine"), "name"): dynamic("corpora", files=False),
+    (("corpora", "combine"), "parts"): dynamic("corpora", files=False),
     (("checkpoints", "show"), "run"): dynamic("runs", files=True),
     (("checkpoints", "rm"), "run"): dynamic("runs", files=True),
     (("bench",), "corpus"): dynamic("corpora", files=True),

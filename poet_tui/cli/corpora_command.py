@@ -7,6 +7,17 @@ import sys
 
 from rich.text import Text
 
+from poet_tui.cli.combine_command import (
+    combination_problems,
+    combine_command,
+    corpus_kind,
+    part_documents,
+    preview_documents,
+    print_parts,
+    users_of,
+    warn_broken,
+    warn_users,
+)
 from poet_tui.cli.main import EXIT_OK
 from poet_tui.cli.output import ColumnKind, cli_console, is_narrow, make_fields_table, make_table
 from poet_tui.corpus import Corpus
@@ -34,11 +45,13 @@ def corpora_command(arguments: argparse.Namespace) -> int:
     if action == "list":
         registry = read_registry()
         listed = bundled_corpora() + registry.entries
+        problems = combination_problems(listed)
         if getattr(arguments, "json", False):
             from poet_tui.cli.json_output import corpora_list_document, print_json
 
-            print_json(corpora_list_document(listed, registry, registry_file()))
+            print_json(corpora_list_document(listed, registry, registry_file(), problems))
             warn_damaged(registry)
+            warn_broken(problems)
             return EXIT_OK
         narrow = is_narrow(console)  # the size is left out; `poet corpora show NAME` says it
         columns: list[tuple[str, ColumnKind]] = [("name", "name"), ("title", "text"), ("lang", "muted")]
@@ -47,7 +60,12 @@ def corpora_command(arguments: argparse.Namespace) -> int:
             columns.append(("size", "number"))
         table = make_table(f"Corpora ({len(listed)})", columns)
         for item in listed:
-            cells = [Text(item.name), Text(item.title), Text(item.language), "bundled" if item.bundled else "yours"]
+            cells: list[Text | str] = [
+                Text(item.name),
+                Text(item.title),
+                Text(item.language),
+                corpus_kind(item, problems),
+            ]
             cells += [human_count(item.documents), human_count(item.characters)]
             if not narrow:
                 cells.append(human_bytes(item.size_bytes))
@@ -57,6 +75,7 @@ def corpora_command(arguments: argparse.Namespace) -> int:
             "Add your own with `poet corpora add PATH`; `poet corpora show NAME` previews one.", highlight=False
         )
         warn_damaged(registry)
+        warn_broken(problems)
         return EXIT_OK
     if action == "show":
         corpus = resolve_corpus(arguments.name)
@@ -89,8 +108,10 @@ def corpora_command(arguments: argparse.Namespace) -> int:
         if entry is not None and entry.extra.get("licence"):
             table.add_row("licence", Text(str(entry.extra["licence"])))
         console.print(table)
-        for document in corpus.documents[: max(0, arguments.poems)]:
-            heading = " — ".join(part for part in (document.title, document.author) if part)
+        if entry is not None:
+            print_parts(console, entry, corpus)
+        for part, document in preview_documents(corpus, arguments.poems):
+            heading = " — ".join(item for item in (part and f"[{part}]", document.title, document.author) if item)
             console.print()
             if heading:
                 console.print(Text(heading, style="bold"), highlight=False)  # a title like "[/b]" is text
@@ -102,14 +123,14 @@ def corpora_command(arguments: argparse.Namespace) -> int:
         except CorpusNameTaken as error:
             raise PoetError(
                 f"a corpus named '{error.registered.name}' is already registered "
-                f"({shown(error.registered.path)}); add --replace to replace it, or pick another name with --name."
+                f"({error.registered.where}); add --replace to replace it, or pick another name with --name."
             ) from None
         except BundledCorpusName as error:
             raise PoetError(
                 f"'{error.name}' is a bundled corpus, and bundled corpora cannot be replaced; pick another name "
                 "with --name."
             ) from None
-        was = "" if replaced is None or replaced.path == entry.path else f" (it was {shown(replaced.path)})"
+        was = "" if replaced is None or replaced.path == entry.path else f" (it was {replaced.where})"
         console.print(
             Text.assemble(
                 "registered " if replaced is None else "replaced ",
@@ -121,10 +142,14 @@ def corpora_command(arguments: argparse.Namespace) -> int:
         )
         return EXIT_OK
     if action == "rm":
+        users = users_of(arguments.name)
         remove_corpus(arguments.name)
         console.print(f"forgot corpus {arguments.name} (its files are untouched)", markup=False, highlight=False)
+        warn_users(arguments.name, users)
         return EXIT_OK
-    raise PoetError(f"unknown action '{action}'; use list, show, add or rm.")
+    if action == "combine":
+        return combine_command(arguments)
+    raise PoetError(f"unknown action '{action}'; use list, show, add, combine or rm.")
 
 
 def warn_damaged(registry: Registry) -> None:
@@ -142,5 +167,7 @@ def print_corpus_json(corpus: Corpus, entry: CorpusEntry | None, poems: int) -> 
     from poet_tui.forms import dominant_forms, form_shares
 
     shares = form_shares([doc.text for doc in corpus.documents])
-    print_json(corpus_show_document(corpus, entry, shares, dominant_forms(shares), poems))
+    parts = part_documents(entry, corpus) if entry is not None else None
+    preview = preview_documents(corpus, poems)
+    print_json(corpus_show_document(corpus, entry, shares, dominant_forms(shares), poems, preview, parts))
     return EXIT_OK

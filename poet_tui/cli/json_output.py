@@ -13,8 +13,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from poet_tui.config import RunConfig
-    from poet_tui.corpus import Corpus
+    from poet_tui.corpus import Corpus, Document
     from poet_tui.corpus_registry import CorpusEntry, Registry
     from poet_tui.run_catalog import CheckpointSummary
     from poet_tui.run_progress import RunProgress
@@ -54,8 +56,9 @@ def print_json(document: Any, stream: TextIO | None = None) -> None:
 PREVIEW_CHARACTERS = 1500  # what `poet corpora show` prints of each poem
 
 
-def corpus_entry_document(entry: CorpusEntry) -> dict[str, Any]:
-    """One row of `poet corpora list --json`."""
+def corpus_entry_document(entry: CorpusEntry, problem: str | None = None) -> dict[str, Any]:
+    """One row of `poet corpora list --json`. A combined corpus has `parts` and no `path`, and `problem` says why
+    it cannot be used now (a part forgotten); both are null for the others."""
     return {
         "name": entry.name,
         "title": entry.title,
@@ -64,13 +67,18 @@ def corpus_entry_document(entry: CorpusEntry) -> dict[str, Any]:
         "poems": entry.documents,
         "characters": entry.characters,
         "size_bytes": entry.size_bytes,
-        "path": str(entry.path),
+        "path": None if entry.parts else str(entry.path),
+        "parts": [{"name": name, "weight": weight} for name, weight in entry.parts] if entry.parts else None,
+        "problem": problem,
     }
 
 
-def corpora_list_document(entries: list[CorpusEntry], registry: Registry, registry_path: Path) -> dict[str, Any]:
+def corpora_list_document(
+    entries: list[CorpusEntry], registry: Registry, registry_path: Path, problems: dict[str, str] | None = None
+) -> dict[str, Any]:
+    problems = problems or {}
     return {
-        "corpora": [corpus_entry_document(entry) for entry in entries],
+        "corpora": [corpus_entry_document(entry, problems.get(entry.name)) for entry in entries],
         "damaged": [
             {"name": damaged.name, "reason": damaged.reason, "registry": str(registry_path)}
             for damaged in registry.damaged
@@ -84,10 +92,15 @@ def corpus_show_document(
     shares: dict[str, float],
     dominant: list[str],
     poems: int,
+    preview: Sequence[tuple[str | None, Document]] | None = None,
+    parts: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """`poet corpora show NAME --json`: its statistics, the share of its poems in each form, and the first poems
-    (each cut at PREVIEW_CHARACTERS, as the table cuts it; `truncated` says so)."""
+    (each cut at PREVIEW_CHARACTERS, as the table cuts it; `truncated` says so). A combined corpus has `parts`
+    (each with its weight and its epoch's shares) and previews poems of each part in turn, `part` naming it."""
     stats = corpus.stats()
+    if preview is None:
+        preview = [(None, document) for document in corpus.documents[: max(0, poems)]]
     licence = entry.extra.get("licence") if entry is not None else None
     return {
         "name": corpus.name,
@@ -103,14 +116,16 @@ def corpus_show_document(
         "dominant_forms": dominant,
         "size_bytes": stats.size_bytes,
         "licence": str(licence) if licence else None,
+        "parts": parts,
         "preview": [
             {
+                "part": part,
                 "title": document.title,
                 "author": document.author,
                 "text": document.text[:PREVIEW_CHARACTERS],
                 "truncated": len(document.text) > PREVIEW_CHARACTERS,
             }
-            for document in corpus.documents[: max(0, poems)]
+            for part, document in preview
         ],
     }
 

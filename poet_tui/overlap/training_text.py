@@ -60,16 +60,22 @@ def load_or_build_for_corpus(corpus: Corpus, announce: Announce | None = None) -
 
 
 def run_training_texts(run: Run) -> list[IndexedText]:
-    """The text a run trained on; one sentence if its corpus is gone or has changed since."""
-    from poet_tui.corpus_registry import resolve_corpus
+    """The text a run trained on; one sentence if its corpus is gone or has changed since. A combined corpus is
+    rebuilt from the parts run.toml recorded, and its epoch drawn again as training drew it (corpus_mixture.py)."""
+    from poet_tui.combined_corpus import CombinedCorpus, run_corpus
 
     config = run.config()
-    corpus = resolve_corpus(config.corpus)
+    consequence = ", so the text it learnt from is not there to compare with; novelty can only be measured against it."
+    corpus = run_corpus(config, run.id, consequence)
     if config.corpus_fingerprint and corpus_fingerprint(corpus) != config.corpus_fingerprint:
         raise PoetError(
             f"the corpus '{config.corpus}' has changed since run {run.id} trained on it, so the text it learnt "
             "from is not there to compare with; novelty can only be measured against that text."
         )
+    if isinstance(corpus, CombinedCorpus):
+        from poet_tui.corpus_mixture import training_split
+
+        return training_split(corpus, config.training.validation_fraction, config.seed).indexed_texts()
     return training_texts(corpus.documents, config.training.validation_fraction, config.seed)
 
 
