@@ -93,7 +93,7 @@ def test_bash_completes_commands_flags_choices_and_names(scripts: dict[str, Path
     assert bash_completions(script, "poet", "tr") == ["train"]
     assert bash_completions(script, "poet", "train", "--cor") == ["--corpus"]
     assert bash_completions(script, "poet", "train", "--device", "c") == ["cpu", "cuda"]
-    assert set(bash_completions(script, "poet", "corpora", "")) == {"list", "show", "add", "rm"}
+    assert set(bash_completions(script, "poet", "corpora", "")) == {"list", "show", "add", "combine", "rm"}
     assert bash_completions(script, "poet", "completion", "f") == ["fish"]
     assert bash_completions(script, "poet", "train", "--corpus", "tang") == ["tang300"]
     assert bash_completions(script, "poet", "train", "--resume", "2025") == sorted(runs, reverse=True)
