@@ -203,3 +203,13 @@ def test_the_export_command_and_the_export_reader_do_not_import_torch() -> None:
     """`poet export --help` stays fast, and telling an export folder from a run name needs no torch."""
     loaded = modules_loaded_by("poet_tui.cli.export_command", "poet_tui.exported_model", "poet_tui.model_card")
     assert loaded_among(loaded, "torch", "onnx", "onnxruntime") == []
+
+
+def test_combining_and_listing_corpora_imports_neither_torch_nor_numpy() -> None:
+    """`poet corpora combine|list|show` and the Corpus pane read combined corpora without the training stack;
+    only the epoch's draw (corpus_mixture.py, for training and the overlap index) needs more."""
+    loaded = modules_loaded_by(
+        "poet_tui.cli.combine_command", "poet_tui.cli.corpora_command", "poet_tui.corpus_combination",
+        "poet_tui.combined_corpus",
+    )  # fmt: skip
+    assert loaded_among(loaded, "torch", "numpy") == []

@@ -36,16 +36,18 @@ def test_a_combined_corpus_is_listed_previewed_by_part_and_trained_on(poet_home:
         preview = text_of(pane.query_one("#corpus-preview"))
         assert preview.startswith("[tiny] ") and "[song100] " in preview
         assert "combined: tiny ×3 + song100 ×1" in text_of(pane.query_one("#corpus-stats"))
+        # Enter carries a combined corpus into the Train form, which takes it like any other
+        pane.query_one(CorpusTable).focus()
+        await pilot.press("enter")
+        train = app.query_one(TrainPane)
+        await wait_until(pilot, lambda: train.form.corpus == "mix")
+        assert train.form.validate_now() is None
         # a part forgotten while the app is open: the combination says why it cannot be read
+        await pilot.press("f2")
         assert main(["corpora", "rm", "tiny"]) == 0
         highlight(pane, "broken")
         await wait_until(pilot, lambda: "not registered any more" in text_of(pane.query_one("#corpus-stats")))
         assert "its part 'tiny' is not registered any more" in text_of(pane.query_one("#corpus-stats"))
         assert app.errors() == []  # said in the pane, not as a failure
-        # Enter carries a combined corpus into the Train form like any other
-        highlight(pane, "mix")
-        pane.query_one(CorpusTable).focus()
-        await pilot.press("enter")
-        await wait_until(pilot, lambda: app.query_one(TrainPane).form.corpus == "mix")
 
     run_app(app, script)
