@@ -89,6 +89,7 @@ def corpus_show_document(
     (each cut at PREVIEW_CHARACTERS, as the table cuts it; `truncated` says so)."""
     stats = corpus.stats()
     licence = entry.extra.get("licence") if entry is not None else None
+    origin = entry.extra.get("origin") if entry is not None else None
     return {
         "name": corpus.name,
         "title": entry.title if entry is not None else "",
@@ -103,6 +104,7 @@ def corpus_show_document(
         "dominant_forms": dominant,
         "size_bytes": stats.size_bytes,
         "licence": str(licence) if licence else None,
+        "origin": str(origin) if origin else None,
         "preview": [
             {
                 "title": document.title,

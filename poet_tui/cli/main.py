@@ -134,6 +134,9 @@ def build_parser() -> ArgumentParser:
     add.add_argument("--replace", action="store_true", help="replace the corpus already registered under that name")
     remove = corpora_commands.add_parser("rm", help="forget a registered corpus (its files stay)")
     remove.add_argument("name")
+    from poet_tui.cli.gutenberg_command import add_gutenberg_parser
+
+    add_gutenberg_parser(corpora_commands)
 
     checkpoints = commands.add_parser("checkpoints", help="list, inspect and delete runs and checkpoints")
     checkpoint_commands = checkpoints.add_subparsers(dest="action", metavar="ACTION", parser_class=ArgumentParser)
