@@ -203,3 +203,11 @@ def test_the_export_command_and_the_export_reader_do_not_import_torch() -> None:
     """`poet export --help` stays fast, and telling an export folder from a run name needs no torch."""
     loaded = modules_loaded_by("poet_tui.cli.export_command", "poet_tui.exported_model", "poet_tui.model_card")
     assert loaded_among(loaded, "torch", "onnx", "onnxruntime") == []
+
+
+def test_the_gutenberg_library_loads_neither_torch_nor_textual_and_the_parser_not_the_library() -> None:
+    """The app searches the catalogue in a worker before torch has loaded; `poet --help` builds the Gutenberg
+    sub-commands without importing the engine behind them (urllib, csv, the registry)."""
+    assert loaded_among(modules_loaded_by("poet_tui.gutenberg"), "torch", "textual") == []
+    then = "poet_tui.cli.main.build_parser()"
+    assert loaded_among(modules_loaded_by("poet_tui.cli.main", then=then), "poet_tui.gutenberg", "urllib.request") == []

@@ -108,7 +108,8 @@ def search(arguments: argparse.Namespace, library: GutenbergLibrary, console: Co
     columns: list[Any] = [("id", "name"), ("title", "text"), ("author", "text"), ("lang", "muted")]
     if not narrow:
         columns.append(("issued", "muted"))
-    table = make_table(f"Gutenberg catalogue of {catalogue.date}: {len(found):,} books match '{asked}'", columns)
+    matches = f"{len(found):,} book{'' if len(found) == 1 else 's'}"
+    table = make_table(f"Gutenberg catalogue of {catalogue.date}: {matches} matching '{asked}'", columns)
     for book in shown:
         cells: list[str | Text] = [str(book.id), Text(book.title), Text(book.author), book.language]
         if not narrow:

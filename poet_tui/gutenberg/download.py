@@ -17,12 +17,14 @@ import http.client
 import json
 import os
 import re
+import stat
 import threading
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
+from io import RawIOBase
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -269,7 +271,7 @@ def receive(
         raise RetryableFailure(f"the connection closed after {human_size(done)} of {human_size(total)}")
 
 
-def open_part(destination: Path, start: int) -> BinaryIO:
+def open_part(destination: Path, start: int) -> RawIOBase:
     """The `.part` for writing at `start` (cut there): never through a link planted in its place."""
     flags = os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
     path = part_path(destination)
@@ -279,7 +281,7 @@ def open_part(destination: Path, start: int) -> BinaryIO:
         if error.errno == errno.ELOOP:
             raise PoetError(f"{shown(path)} is a symbolic link; remove it and try again.") from None
         raise
-    handle = os.fdopen(descriptor, "wb")
+    handle = os.fdopen(descriptor, "wb", buffering=0)  # each piece on disk as it lands: even kill -9 keeps it
     handle.truncate(start)
     handle.seek(start)
     return handle
@@ -294,11 +296,14 @@ def part_size(destination: Path) -> int:
 
 def resumable_offset(request: FileRequest) -> int:
     """How much of the file a `.part` already holds; one bigger than the cap is damaged and starts again."""
-    size = part_size(request.destination)
-    if size > request.limit_bytes or not os.path.isfile(part_path(request.destination)):
+    try:
+        status = os.lstat(part_path(request.destination))
+    except OSError:
+        return 0
+    if status.st_size > request.limit_bytes or not stat.S_ISREG(status.st_mode):  # a link planted there goes
         discard_part(request)
         return 0
-    return size
+    return status.st_size
 
 
 def discard_part(request: FileRequest) -> None:

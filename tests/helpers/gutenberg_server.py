@@ -54,7 +54,7 @@ class MirrorServer:
         handler = type("Handler", (MirrorHandler,), {"mirror": self})
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.02,), daemon=True)
 
     @property
     def url(self) -> str:
@@ -161,9 +161,9 @@ def closed_port_url() -> str:
     return f"http://127.0.0.1:{port}"
 
 
-@pytest.fixture
-def mirror(monkeypatch: pytest.MonkeyPatch) -> Iterator[MirrorServer]:
-    """A started mirror, named by POET_GUTENBERG_MIRROR for the test (and any `poet` child it starts)."""
+def running_mirror(monkeypatch: pytest.MonkeyPatch) -> Iterator[MirrorServer]:
+    """For a test module's `mirror` fixture (`yield from running_mirror(monkeypatch)`): a started mirror, named by
+    POET_GUTENBERG_MIRROR for the test and any `poet` child it starts, closed afterwards."""
     server = MirrorServer()
     server.thread.start()
     monkeypatch.setenv("POET_GUTENBERG_MIRROR", server.url)
