@@ -118,6 +118,13 @@ def test_a_verse_book_becomes_a_registered_corpus_of_its_poems(stocked: MirrorSe
     assert added.books[0].report is not None and added.books[0].report.poems == 5
 
 
+def test_a_cached_book_is_added_again_offline(stocked: MirrorServer) -> None:
+    library_for().add_books([1041])
+    stocked.close()
+    added = library_for(closed_port_url()).add_books([1041], "offline-sonnets")
+    assert added.books[0].from_cache and added.entry.documents == 2
+
+
 def test_several_books_make_one_corpus_and_windows_line_endings_are_undone(stocked: MirrorServer) -> None:
     added = library_for().add_books(["12242", "#1041", "pg1365", "1041"])
     assert added.entry.name == "gutenberg-12242-1041-1365" and added.entry.documents == 5 + 2 + 3

@@ -191,3 +191,29 @@ def test_a_huge_book_splits_in_one_pass() -> None:
     )
     result = split_poems(body)
     assert result.report.poems == 1000 and result.poems[999].title == "Line one of poem 1000 is here"
+
+
+def test_a_dedication_and_a_prose_argument_go_and_the_long_poem_stays_whole() -> None:
+    """Laid out as Gutenberg's Lucrece: a byline, an indented dedication in capitals, a prose letter, THE
+    ARGUMENT in prose, then the poem's stanzas under no heading at all."""
+    text = (
+        "THE RAPE OF LUCRECE\n\nby William Shakespeare\n\n\n\n\n"
+        "                      TO THE\n\n          RIGHT HONOURABLE HENRY WRIOTHESLY,\n\n"
+        "THE love I dedicate to your Lordship is without end; whereof this\n"
+        "pamphlet, without beginning, is but a superfluous moiety.  The\n"
+        "warrant I have of your honourable disposition, not the worth of\n"
+        "my untutored lines, makes it assured of acceptance.\n\n\n\n"
+        "                        THE ARGUMENT.\n\n"
+        "LUCIUS TARQUINIUS (for his excessive pride surnamed Superbus),\n"
+        "after he had caused his own father-in-law, Servius Tullius, to be\n"
+        "cruelly murdered, and, contrary to the Roman laws and customs,\n"
+        "not requiring or staying for the people's suffrages, had\n"
+        "possessed himself of the kingdom, went to besiege Ardea.\n\n\n\n"
+        "From the besieged Ardea all in post,\nBorne by the trustless wings of false desire,\n"
+        "Lust-breathed Tarquin leaves the Roman host,\nAnd to Collatium bears the lightless fire\n\n"
+        "Haply that name of chaste unhapp'ly set\nThis bateless edge on his keen appetite;\n"
+    )
+    result = split_poems(text)
+    assert [poem.title for poem in result.poems] == ["From the besieged Ardea all in post"]
+    assert result.poems[0].text.count("\n") == 6 and "Lordship" not in result.poems[0].text
+    assert result.report.prose_sections == 2 and "TITLE PAGE" in result.report.matter_sections

@@ -25,7 +25,7 @@ SEPARATOR = re.compile(r"^[\s*.·•~=_#+-]*$")
 PAGE_NUMBER_END = re.compile(r"(?:\.{2,}|\s)\s*(?:\d{1,4}|[ivxlc]{1,6})\s*$")
 IMPRINT = re.compile(
     r"\b(?:copyright|all rights reserved|published|publishers?|printed|press|edited|translated|illustrated|"
-    r"edition|author of|& co\b|and company|university)\b|\b1[4-9]\d\d\b|(?-i:^[Bb][Yy]\s+[A-Z]{2,})|^by$",
+    r"edition|author of|& co\b|and company|university)\b|\b1[4-9]\d\d\b|(?-i:^[Bb][Yy]\s+[A-Z]{2,})|(?-i:^[Bb]y\s+(?:[A-Z][\w.'’-]*,?\s*)+$)|^by$",
     re.IGNORECASE,
 )
 # Wider than most verse, narrower than Gutenberg's ~70-column prose wrap.

@@ -23,7 +23,6 @@ REQUIRED_COLUMNS = ("Text#", "Type", "Title", "Language", "Authors")
 OPTIONAL_COLUMNS = ("Issued", "Subjects", "Bookshelves")
 LIFE_DATES = re.compile(r",?\s*(?:-?\d{1,4}\??\s*(?:BCE?|AD)?\s*-\s*-?\d{0,4}\??\s*(?:BCE?|AD)?|active.*|fl\..*)$")
 ROLE = re.compile(r"\s*\[[^\]]*\]\s*$")
-csv.field_size_limit(1024 * 1024)  # a title or subject list is short; the default 128 KiB would also do
 
 
 @dataclass(frozen=True)

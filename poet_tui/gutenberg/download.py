@@ -205,14 +205,14 @@ def accepted_range(request: FileRequest, response: Any, offset: int) -> tuple[in
     status = response.status if response.status is not None else 200  # file:// has no status
     length_text = response.headers.get("Content-Length")
     length = int(length_text) if length_text and length_text.strip().isdigit() else None
-    if status == 206 and offset:
+    if status == 206:  # a part: only the one asked for will do
         match = CONTENT_RANGE.match(response.headers.get("Content-Range", "") or "")
         if match is None or int(match.group(1)) != offset:
             discard_part(request)
             raise RetryableFailure("the mirror sent a different part of the file than asked; starting again")
         total = int(match.group(3)) if match.group(3) != "*" else None
         start = offset
-    elif status in (200, 203, 206):
+    elif status in (200, 203):
         start, total = 0, length  # a server that ignores Range sends the whole file: start it afresh
     else:
         raise PoetError(
