@@ -77,6 +77,7 @@ def load_catalogue(library: GutenbergLibrary, refresh: bool) -> Catalogue:
 
 
 def search(arguments: argparse.Namespace, library: GutenbergLibrary, console: Console) -> None:
+    from rich.markup import escape
     from rich.text import Text
 
     from poet_tui.cli.output import is_narrow, make_table
@@ -109,11 +110,12 @@ def search(arguments: argparse.Namespace, library: GutenbergLibrary, console: Co
     if not narrow:
         columns.append(("issued", "muted"))
     matches = f"{len(found):,} book{'' if len(found) == 1 else 's'}"
-    table = make_table(f"Gutenberg catalogue of {catalogue.date}: {matches} matching '{asked}'", columns)
+    # escaped and Text: a search word or a catalogue field like "[/b]" is shown as written, never read as markup
+    table = make_table(escape(f"Gutenberg catalogue of {catalogue.date}: {matches} matching '{asked}'"), columns)
     for book in shown:
-        cells: list[str | Text] = [str(book.id), Text(book.title), Text(book.author), book.language]
+        cells = [Text(str(book.id)), Text(book.title), Text(book.author), Text(book.language)]
         if not narrow:
-            cells.append(book.issued)
+            cells.append(Text(book.issued))
         table.add_row(*cells)
     console.print(table)
     more = (

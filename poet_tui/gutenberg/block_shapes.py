@@ -25,13 +25,14 @@ SEPARATOR = re.compile(r"^[\s*.·•~=_#+-]*$")
 PAGE_NUMBER_END = re.compile(r"(?:\.{2,}|\s)\s*(?:\d{1,4}|[ivxlc]{1,6})\s*$")
 IMPRINT = re.compile(
     r"\b(?:copyright|all rights reserved|published|publishers?|printed|press|edited|translated|illustrated|"
-    r"edition|author of|& co\b|and company|university)\b|\b1[4-9]\d\d\b|(?-i:^[Bb][Yy]\s+[A-Z]{2,})|(?-i:^[Bb]y\s+(?:[A-Z][\w.'’-]*,?\s*)+$)|^by$",
+    r"edition|author of|& co\b|and company|university)\b|\b1[4-9]\d\d\b|^by$",
     re.IGNORECASE,
 )
 # Wider than most verse, narrower than Gutenberg's ~70-column prose wrap.
 FULL_LINE = 58
 UNWRAPPED_PARAGRAPH = 100
 MAX_HEADING_LINE = 70
+MAX_LISTING_LINE = 200  # contents lines are short; longer ones are not searched (nor backtracked over)
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,7 @@ def is_editorial(block: Block) -> bool:
 
 def is_contents(block: Block) -> bool:
     """A list whose lines end in page numbers (`The Tyger ....... 12`): a table of contents or an index."""
-    lines = [line for line in block.stripped if any(c.isalpha() for c in line)]
+    lines = [line for line in block.stripped if len(line) <= MAX_LISTING_LINE and any(c.isalpha() for c in line)]
     if len(lines) < 2:
         return False
     numbered = sum(1 for line in lines if PAGE_NUMBER_END.search(line))
@@ -92,8 +93,14 @@ def is_contents(block: Block) -> bool:
 
 
 def is_imprint(block: Block) -> bool:
-    """Title-page lines: an editor, a publisher, a year, a copyright."""
-    return any(IMPRINT.search(line) for line in block.stripped)
+    """Title-page lines: an editor, a publisher, a year, a copyright, a byline."""
+    return any(IMPRINT.search(line) or is_byline(line) for line in block.stripped)
+
+
+def is_byline(line: str) -> bool:
+    """ "by William Shakespeare", "BY EMILY DICKINSON": "by" and a name, every word of it capitalised."""
+    words = line.split()
+    return len(words) >= 2 and words[0].lower() == "by" and all(word[0].isupper() for word in words[1:])
 
 
 def letters_of(text: str) -> str:

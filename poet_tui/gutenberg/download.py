@@ -351,10 +351,12 @@ def reason_text(reason: object) -> str:
 
 
 def unreachable(request: FileRequest, problem: str, attempts: int) -> Unreachable:
+    kept = part_size(request.destination)
+    resumed = f"; the {human_size(kept)} that arrived are kept and resumed" if kept else ""
     return Unreachable(
-        f"could not download {request.what} from {shown(request.url)} after {attempts} tries ({problem}); "
-        f"check the network connection (or {MIRROR_VARIABLE}, or your proxy settings) and try again — "
-        "what arrived so far is kept and resumed."
+        f"could not download {request.what} from {shown(request.url)} after {attempts} "
+        f"{'try' if attempts == 1 else 'tries'} ({problem}); check the network connection (or {MIRROR_VARIABLE}, "
+        f"or your proxy settings) and try again{resumed}."
     )
 
 

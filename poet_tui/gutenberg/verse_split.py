@@ -15,7 +15,7 @@ import textwrap
 from collections import Counter
 from dataclasses import dataclass, field
 
-from poet_tui.gutenberg.block_shapes import Block, BlockKind, blocks_of, classify, is_imprint
+from poet_tui.gutenberg.block_shapes import MAX_LISTING_LINE, Block, BlockKind, blocks_of, classify, is_imprint
 
 MATTER_HEADING = re.compile(
     r"^(?:(?:table of )?contents|preface|prefatory|introduct\w*|foreword|index\b.*|notes?|notes (?:on|to)\b.*|"
@@ -217,7 +217,7 @@ def judged(sections: list[Section]) -> SplitResult:
 
 def listing_key(line: str) -> str:
     """A title or first line reduced to its words, page numbers and dots gone, for matching a contents list."""
-    line = re.sub(r"(?:\.{2,}|\s)\s*(?:\d{1,4}|[ivxlc]{1,6})\s*$", "", line.strip())
+    line = re.sub(r"(?:\.{2,}|\s)\s*(?:\d{1,4}|[ivxlc]{1,6})\s*$", "", line.strip()[:MAX_LISTING_LINE])
     return " ".join(re.sub(r"[^\w\s]|\d", " ", line.casefold()).split())
 
 
