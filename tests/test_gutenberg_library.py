@@ -157,6 +157,10 @@ def test_a_book_without_markers_is_kept_whole_and_the_user_told(stocked: MirrorS
     added = library_for().add_books([26], notice=notices.append)
     assert notices == ["book 26 has no Project Gutenberg start/end markers; all of its text is kept."]
     assert load_documents(added.entry.path)[0].text.startswith("Tyger Tyger, burning bright,")
+    assert added.entry.title == "Gutenberg #26"  # no header, no catalogue cached: nothing better to call it
+    library_for().catalogue()
+    named = library_for().add_books([26], "named")
+    assert named.entry.title == "Paradise Lost" and named.books[0].author == "John Milton"
 
 
 def test_a_taken_name_is_refused_before_anything_is_downloaded(stocked: MirrorServer, tiny_corpus: Path) -> None:

@@ -128,7 +128,7 @@ def add_books(
                 progress(number, done, total)
 
         book = library.fetch_book(number, book_progress, cancel, say)
-        book_documents, book_added, source = book_corpus(book, as_prose, say)
+        book_documents, book_added, source = book_corpus(book, as_prose, say, catalogue_names(library))
         documents.extend(book_documents)
         added.append(book_added)
         sources.append(source)
@@ -147,13 +147,31 @@ def add_books(
     return AddedCorpus(entry, replaced, added)
 
 
+def catalogue_names(library: GutenbergLibrary) -> Callable[[int], tuple[str, str]]:
+    """A book's title and author from the cached catalogue (parsed only if a book's header lacks them; the
+    catalogue is never downloaded for this)."""
+
+    def lookup(book_id: int) -> tuple[str, str]:
+        catalogue = library.cached_catalogue()
+        entry = catalogue.get(book_id) if catalogue is not None else None
+        return (entry.title, entry.author) if entry is not None else ("", "")
+
+    return lookup
+
+
 def book_corpus(
-    book: CachedBook, as_prose: bool, say: Callable[[str], None]
+    book: CachedBook,
+    as_prose: bool,
+    say: Callable[[str], None],
+    names: Callable[[int], tuple[str, str]] = lambda book_id: ("", ""),
 ) -> tuple[list[CorpusDocument], AddedBook, BookSource]:
     """One book's documents: its poems, or its whole text as prose; a verse book with no poems is a sentence."""
     stripped = strip_licence(book.text())
     title = stripped.header_fields.get("title", "")
     author = reader_name(stripped.header_fields.get("author", ""))
+    if not title or not author:
+        catalogued_title, catalogued_author = names(book.id)
+        title, author = title or catalogued_title, author or catalogued_author
     described = f"book {book.id}" + (f" ({title})" if title else "")
     if not stripped.had_markers:
         say(f"{described} has no Project Gutenberg start/end markers; all of its text is kept.")
