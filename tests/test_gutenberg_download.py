@@ -76,7 +76,7 @@ def test_a_body_that_stalls_times_out_and_resumes(mirror: MirrorServer, waits: l
     """The server sends 3,000 bytes and then nothing until released (only at teardown): the read timeout ends
     the wait, and the next try asks for the rest."""
     mirror.book(12242, BOOK, stall_after=3000)
-    book = library_for(mirror.url, waits, timeout_s=0.3).fetch_book(12242)
+    book = library_for(mirror.url, waits, timeout_s=1.0).fetch_book(12242)
     assert book.data == BOOK and mirror.stalled.is_set()
     assert [seen.range for seen in mirror.requests_for(BOOK_PATH)] == [None, "bytes=3000-"]
 
