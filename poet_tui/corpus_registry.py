@@ -181,7 +181,7 @@ def entry_from_registry(name: str, item: object, bundled_names: set[str]) -> Cor
         language=text_field(item, "language", ""),
         documents=count_field(item, "documents"),
         characters=count_field(item, "characters"),
-        extra={"added": added_field(item)},
+        extra={"added": added_field(item), **provenance_fields(item)},
     )
 
 
@@ -192,6 +192,14 @@ def added_field(item: dict[str, Any]) -> str:
     if not isinstance(added, str):
         raise ValueError("added is not a date")
     return added
+
+
+# Where a registered corpus came from and under what licence, when poet-tui fetched it (Project Gutenberg).
+PROVENANCE_FIELDS = ("origin", "licence")
+
+
+def provenance_fields(item: dict[str, Any]) -> dict[str, str]:
+    return {key: text_field(item, key, "") for key in PROVENANCE_FIELDS if item.get(key)}
 
 
 def read_registry() -> Registry:
@@ -388,9 +396,15 @@ def add_corpus(path: Path, name: str | None = None, *, replace: bool = False) ->
 
 
 def register_corpus(
-    path: Path, name: str | None = None, *, replace: bool = False
+    path: Path,
+    name: str | None = None,
+    *,
+    replace: bool = False,
+    title: str | None = None,
+    provenance: dict[str, str] | None = None,
 ) -> tuple[CorpusEntry, CorpusEntry | None]:
-    """`add_corpus`, also returning the registered corpus it replaced (None when the name was free)."""
+    """`add_corpus`, also returning the registered corpus it replaced (None when the name was free). `title` and
+    `provenance` (PROVENANCE_FIELDS: where it came from, its licence) are recorded for a corpus poet-tui fetched."""
     name = registered_name(path, name)
     path = absolute_corpus_path(path)  # after the name: a bad name is said before a bad path, as always
     if any(entry.name == name for entry in bundled_corpora()):
@@ -404,10 +418,11 @@ def register_corpus(
         name=name,
         path=path,
         bundled=False,
-        title=name,
+        title=title or name,
         language=guess_language(documents[:2000]),
         documents=len(documents),
         characters=sum(len(document.text) for document in documents),
+        extra={key: value for key, value in (provenance or {}).items() if key in PROVENANCE_FIELDS and value},
     )
     with registry_lock():
         registry = read_registry()
@@ -466,6 +481,9 @@ def render_registry(entries: list[CorpusEntry]) -> str:
         if entry.characters is not None:
             lines.append(f"characters = {entry.characters}")
         lines.append(f"added = {toml_string(entry.extra.get('added') or now)}")
+        for key in PROVENANCE_FIELDS:
+            if entry.extra.get(key):
+                lines.append(f"{key} = {toml_string(str(entry.extra[key]))}")
         lines.append("")
     return "\n".join(lines)
 

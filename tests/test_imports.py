@@ -213,3 +213,11 @@ def test_combining_and_listing_corpora_imports_neither_torch_nor_numpy() -> None
         "poet_tui.combined_corpus",
     )  # fmt: skip
     assert loaded_among(loaded, "torch", "numpy") == []
+
+
+def test_the_gutenberg_library_loads_neither_torch_nor_textual_and_the_parser_not_the_library() -> None:
+    """The app searches the catalogue in a worker before torch has loaded; `poet --help` builds the Gutenberg
+    sub-commands without importing the engine behind them (urllib, csv, the registry)."""
+    assert loaded_among(modules_loaded_by("poet_tui.gutenberg"), "torch", "textual") == []
+    then = "poet_tui.cli.main.build_parser()"
+    assert loaded_among(modules_loaded_by("poet_tui.cli.main", then=then), "poet_tui.gutenberg", "urllib.request") == []

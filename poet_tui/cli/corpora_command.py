@@ -42,6 +42,10 @@ from poet_tui.formatting import human_bytes, human_count
 def corpora_command(arguments: argparse.Namespace) -> int:
     console = cli_console()
     action = arguments.action or "list"
+    if action == "gutenberg":
+        from poet_tui.cli.gutenberg_command import gutenberg_command
+
+        return gutenberg_command(arguments)
     if action == "list":
         registry = read_registry()
         listed = bundled_corpora() + registry.entries
@@ -105,6 +109,8 @@ def corpora_command(arguments: argparse.Namespace) -> int:
             else f"none (no form holds {DOMINANT_SHARE:.0%} of the poems)",
         )
         table.add_row("size on disk", human_bytes(stats.size_bytes))
+        if entry is not None and entry.extra.get("origin"):
+            table.add_row("origin", Text(str(entry.extra["origin"])))
         if entry is not None and entry.extra.get("licence"):
             table.add_row("licence", Text(str(entry.extra["licence"])))
         console.print(table)

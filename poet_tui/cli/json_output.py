@@ -102,6 +102,7 @@ def corpus_show_document(
     if preview is None:
         preview = [(None, document) for document in corpus.documents[: max(0, poems)]]
     licence = entry.extra.get("licence") if entry is not None else None
+    origin = entry.extra.get("origin") if entry is not None else None
     return {
         "name": corpus.name,
         "title": entry.title if entry is not None else "",
@@ -117,6 +118,7 @@ def corpus_show_document(
         "size_bytes": stats.size_bytes,
         "licence": str(licence) if licence else None,
         "parts": parts,
+        "origin": str(origin) if origin else None,
         "preview": [
             {
                 "part": part,

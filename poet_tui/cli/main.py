@@ -137,6 +137,9 @@ def build_parser() -> ArgumentParser:
     from poet_tui.cli.combine_command import add_combine_parser
 
     add_combine_parser(corpora_commands)
+    from poet_tui.cli.gutenberg_command import add_gutenberg_parser
+
+    add_gutenberg_parser(corpora_commands)
 
     checkpoints = commands.add_parser("checkpoints", help="list, inspect and delete runs and checkpoints")
     checkpoint_commands = checkpoints.add_subparsers(dest="action", metavar="ACTION", parser_class=ArgumentParser)
