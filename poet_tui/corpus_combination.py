@@ -20,22 +20,24 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from poet_tui.corpus_reading import shown
+from poet_tui.corpus_registration import (
+    BundledCorpusName,
+    CorpusNameTaken,
+    refuse_if_damaged,
+    registry_lock,
+    toml_string,
+    write_registry,
+)
 from poet_tui.corpus_registry import (
     NAME_RULE,
-    BundledCorpusName,
     CorpusEntry,
-    CorpusNameTaken,
     added_field,
     bundled_corpora,
     count_field,
     is_usable_name,
     read_registry,
-    refuse_if_damaged,
     registry_file,
-    registry_lock,
     text_field,
-    toml_string,
-    write_registry,
 )
 from poet_tui.errors import PoetError, did_you_mean
 

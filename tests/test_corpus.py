@@ -10,14 +10,8 @@ from pathlib import Path
 import pytest
 
 from poet_tui.corpus import Document, load_documents, split_documents
-from poet_tui.corpus_registry import (
-    add_corpus,
-    all_corpora,
-    bundled_corpora,
-    remove_corpus,
-    resolve_corpus,
-    user_corpora,
-)
+from poet_tui.corpus_registration import add_corpus, remove_corpus
+from poet_tui.corpus_registry import all_corpora, bundled_corpora, resolve_corpus, user_corpora
 from poet_tui.errors import PoetError
 from poet_tui.paths import bundled_corpora_dir
 

@@ -24,7 +24,8 @@ import poet_tui.corpus as corpus_module
 import poet_tui.corpus_reading as corpus_reading
 from poet_tui.cli.main import main
 from poet_tui.corpus import MAX_CORPUS_BYTES, load_documents, read_text_file
-from poet_tui.corpus_registry import add_corpus, registry_file, resolve_corpus
+from poet_tui.corpus_registration import add_corpus
+from poet_tui.corpus_registry import registry_file, resolve_corpus
 from poet_tui.errors import PoetError
 from tests.helpers import poet
 

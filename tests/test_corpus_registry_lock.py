@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from poet_tui.corpus_registry import add_corpus, registry_lock, registry_lock_file, remove_corpus, user_corpora
+from poet_tui.corpus_registration import add_corpus, registry_lock, remove_corpus
+from poet_tui.corpus_registry import registry_lock_file, user_corpora
 
 PROCESSES = 4
 ADDS_PER_PROCESS = 6
@@ -24,7 +25,7 @@ CHILD = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    import poet_tui.corpus_registry as registry
+    import poet_tui.corpus_registration as registry
 
     corpus, go, prefix, count = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3], int(sys.argv[4])
     write_registry = registry.write_registry

@@ -15,18 +15,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from poet_tui.cli.main import main
+from poet_tui.corpus_registration import add_corpus, remove_corpus, render_registry, write_registry
 from poet_tui.corpus_registry import (
     CorpusEntry,
-    add_corpus,
     damaged_corpora,
     find_corpus,
     read_registry,
     registry_file,
-    remove_corpus,
-    render_registry,
     resolve_corpus,
     user_corpora,
-    write_registry,
 )
 from poet_tui.errors import PoetError
 

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from poet_tui.cli.main import main
-from poet_tui.corpus_registry import add_corpus, registry_file, registry_lock_file, user_corpora
+from poet_tui.corpus_registration import add_corpus
+from poet_tui.corpus_registry import registry_file, registry_lock_file, user_corpora
 from tests.forked import limit_file_size
 from tests.helpers import poet
 

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from poet_tui.corpus import load_documents
-from poet_tui.corpus_registry import CorpusNameTaken, add_corpus, find_corpus
+from poet_tui.corpus_registration import CorpusNameTaken, add_corpus
+from poet_tui.corpus_registry import find_corpus
 from poet_tui.errors import PoetError
 from poet_tui.gutenberg import GutenbergLibrary, NetworkSettings
 from tests.helpers import gutenberg_books as books

@@ -21,13 +21,8 @@ from poet_tui.app.modals import ReplaceChoice, ReplaceCorpusScreen
 from poet_tui.app.path_suggester import PathSuggester
 from poet_tui.combined_corpus import CombinedCorpus
 from poet_tui.corpus import CorpusStats, Document, shown
-from poet_tui.corpus_registry import (
-    CorpusEntry,
-    CorpusNameTaken,
-    bundled_corpora,
-    read_registry,
-    register_corpus,
-)
+from poet_tui.corpus_registration import CorpusNameTaken, register_corpus
+from poet_tui.corpus_registry import CorpusEntry, bundled_corpora, read_registry
 from poet_tui.errors import PoetError
 from poet_tui.formatting import human_bytes, human_count
 

@@ -43,7 +43,7 @@ def add_combine_parser(corpora_commands: Any) -> None:
 def combine_command(arguments: argparse.Namespace) -> int:
     from poet_tui.cli.output import cli_console
     from poet_tui.corpus_combination import combine_corpora, describe_parts, parse_part
-    from poet_tui.corpus_registry import BundledCorpusName, CorpusNameTaken
+    from poet_tui.corpus_registration import BundledCorpusName, CorpusNameTaken
 
     parts = [parse_part(text) for text in arguments.parts]
     try:

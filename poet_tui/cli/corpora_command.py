@@ -22,17 +22,14 @@ from poet_tui.cli.main import EXIT_OK
 from poet_tui.cli.output import ColumnKind, cli_console, is_narrow, make_fields_table, make_table
 from poet_tui.corpus import Corpus
 from poet_tui.corpus_reading import shown
+from poet_tui.corpus_registration import BundledCorpusName, CorpusNameTaken, register_corpus, remove_corpus
 from poet_tui.corpus_registry import (
-    BundledCorpusName,
     CorpusEntry,
-    CorpusNameTaken,
     Registry,
     bundled_corpora,
     find_corpus,
     read_registry,
-    register_corpus,
     registry_file,
-    remove_corpus,
     resolve_corpus,
 )
 from poet_tui.errors import PoetError

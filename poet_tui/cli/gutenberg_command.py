@@ -128,7 +128,7 @@ def search(arguments: argparse.Namespace, library: GutenbergLibrary, console: Co
 
 def add(arguments: argparse.Namespace, library: GutenbergLibrary, console: Console) -> None:
     from poet_tui.cli.gutenberg_progress import DownloadDisplay
-    from poet_tui.corpus_registry import BundledCorpusName, CorpusNameTaken
+    from poet_tui.corpus_registration import BundledCorpusName, CorpusNameTaken
     from poet_tui.errors import PoetError
 
     with DownloadDisplay() as display:

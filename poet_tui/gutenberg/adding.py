@@ -14,16 +14,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from poet_tui.corpus_reading import shown
-from poet_tui.corpus_registry import (
-    NAME_RULE,
-    BundledCorpusName,
-    CorpusEntry,
-    CorpusNameTaken,
-    bundled_corpora,
-    is_usable_name,
-    register_corpus,
-    registered_entry,
-)
+from poet_tui.corpus_registration import BundledCorpusName, CorpusNameTaken, register_corpus, registered_entry
+from poet_tui.corpus_registry import NAME_RULE, CorpusEntry, bundled_corpora, is_usable_name
 from poet_tui.errors import PoetError
 from poet_tui.gutenberg.cache_files import now_iso
 from poet_tui.gutenberg.catalogue import reader_name

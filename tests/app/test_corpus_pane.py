@@ -15,7 +15,8 @@ from textual.widgets._footer import FooterKey
 
 from poet_tui.app.corpus_pane import CorpusPane
 from poet_tui.app.modals import ReplaceCorpusScreen
-from poet_tui.corpus_registry import add_corpus, user_corpora
+from poet_tui.corpus_registration import add_corpus
+from poet_tui.corpus_registry import user_corpora
 from tests.helpers.pilot import RecordingApp, run_app, text_of, wait_until
 
 
