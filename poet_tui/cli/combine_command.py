@@ -41,22 +41,13 @@ def add_combine_parser(corpora_commands: Any) -> None:
 
 
 def combine_command(arguments: argparse.Namespace) -> int:
+    from poet_tui.cli.name_refusals import name_refusals_with_flags
     from poet_tui.cli.output import cli_console
     from poet_tui.corpus_combination import combine_corpora, describe_parts, parse_part
-    from poet_tui.corpus_registration import BundledCorpusName, CorpusNameTaken
 
     parts = [parse_part(text) for text in arguments.parts]
-    try:
+    with name_refusals_with_flags(None):
         entry, replaced = combine_corpora(arguments.name, parts, replace=arguments.replace)
-    except CorpusNameTaken as error:
-        raise PoetError(
-            f"a corpus named '{error.registered.name}' is already registered ({error.registered.where}); add "
-            "--replace to replace it, or pick another name."
-        ) from None
-    except BundledCorpusName as error:
-        raise PoetError(
-            f"'{error.name}' is a bundled corpus, and bundled corpora cannot be replaced; pick another name."
-        ) from None
     was = "" if replaced is None else f" (it was {replaced.where})"
     poems = "" if entry.documents is None else f": {entry.documents:,} poems, {entry.characters or 0:,} characters"
     cli_console().print(

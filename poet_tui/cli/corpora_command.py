@@ -19,10 +19,11 @@ from poet_tui.cli.combine_command import (
     warn_users,
 )
 from poet_tui.cli.main import EXIT_OK
+from poet_tui.cli.name_refusals import name_refusals_with_flags
 from poet_tui.cli.output import ColumnKind, cli_console, is_narrow, make_fields_table, make_table
 from poet_tui.corpus import Corpus
 from poet_tui.corpus_reading import shown
-from poet_tui.corpus_registration import BundledCorpusName, CorpusNameTaken, register_corpus, remove_corpus
+from poet_tui.corpus_registration import register_corpus, remove_corpus
 from poet_tui.corpus_registry import (
     CorpusEntry,
     Registry,
@@ -121,18 +122,8 @@ def corpora_command(arguments: argparse.Namespace) -> int:
             console.print(document.text[:1500], highlight=False, markup=False)
         return EXIT_OK
     if action == "add":
-        try:
+        with name_refusals_with_flags():
             entry, replaced = register_corpus(arguments.path, arguments.name, replace=arguments.replace)
-        except CorpusNameTaken as error:
-            raise PoetError(
-                f"a corpus named '{error.registered.name}' is already registered "
-                f"({error.registered.where}); add --replace to replace it, or pick another name with --name."
-            ) from None
-        except BundledCorpusName as error:
-            raise PoetError(
-                f"'{error.name}' is a bundled corpus, and bundled corpora cannot be replaced; pick another name "
-                "with --name."
-            ) from None
         was = "" if replaced is None or replaced.path == entry.path else f" (it was {replaced.where})"
         console.print(
             Text.assemble(

@@ -128,10 +128,9 @@ def search(arguments: argparse.Namespace, library: GutenbergLibrary, console: Co
 
 def add(arguments: argparse.Namespace, library: GutenbergLibrary, console: Console) -> None:
     from poet_tui.cli.gutenberg_progress import DownloadDisplay
-    from poet_tui.corpus_registration import BundledCorpusName, CorpusNameTaken
-    from poet_tui.errors import PoetError
+    from poet_tui.cli.name_refusals import name_refusals_with_flags
 
-    with DownloadDisplay() as display:
+    with DownloadDisplay() as display, name_refusals_with_flags():
         try:
             added = library.add_books(
                 arguments.ids,
@@ -141,16 +140,6 @@ def add(arguments: argparse.Namespace, library: GutenbergLibrary, console: Conso
                 progress=lambda book_id, done, total: display.callback(f"book {book_id}")(done, total),
                 notice=display.notice,
             )
-        except CorpusNameTaken as error:
-            raise PoetError(
-                f"a corpus named '{error.registered.name}' is already registered ({error.registered.where}); "
-                "add --replace to replace it, or pick another name with --name."
-            ) from None
-        except BundledCorpusName as error:
-            raise PoetError(
-                f"'{error.name}' is a bundled corpus, and bundled corpora cannot be replaced; pick another name "
-                "with --name."
-            ) from None
         except KeyboardInterrupt:
             display.stop()
             print("poet: the download stopped; what arrived is kept, and the same command resumes it.", file=sys.stderr)
