@@ -221,3 +221,11 @@ def test_the_gutenberg_library_loads_neither_torch_nor_textual_and_the_parser_no
     assert loaded_among(modules_loaded_by("poet_tui.gutenberg"), "torch", "textual") == []
     then = "poet_tui.cli.main.build_parser()"
     assert loaded_among(modules_loaded_by("poet_tui.cli.main", then=then), "poet_tui.gutenberg", "urllib.request") == []
+
+
+def test_the_gutenberg_dialog_needs_no_torch_and_the_app_loads_it_only_when_opened() -> None:
+    """ctrl+g works before torch has loaded in the background, and the app's first frame never pays for the
+    Gutenberg engine (urllib, csv): the dialog's modules load when it opens."""
+    assert loaded_among(modules_loaded_by("poet_tui.app.gutenberg_dialog"), "torch") == []
+    loaded = modules_loaded_by("poet_tui.app.app")
+    assert loaded_among(loaded, "poet_tui.gutenberg", "poet_tui.app.gutenberg_dialog", "urllib.request") == []

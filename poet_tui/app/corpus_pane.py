@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.cells import cell_len
 from rich.text import Text
@@ -25,6 +25,10 @@ from poet_tui.corpus_registration import CorpusNameTaken, register_corpus
 from poet_tui.corpus_registry import CorpusEntry, bundled_corpora, read_registry
 from poet_tui.errors import PoetError
 from poet_tui.formatting import human_bytes, human_count
+
+if TYPE_CHECKING:
+    from poet_tui.app.gutenberg_work import GutenbergSession
+    from poet_tui.gutenberg import AddedCorpus
 
 PREVIEW_POEMS = 3
 PREVIEW_LINES = 14
@@ -150,6 +154,7 @@ def stats_content(entry: CorpusEntry, stats: CorpusStats) -> Content:
 class CorpusPane(ForwardWorkerFailures, Vertical):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+n", "add", "Add corpus", id="corpus.add"),
+        Binding("ctrl+g", "gutenberg", "Gutenberg", tooltip="Add from Project Gutenberg", id="corpus.gutenberg"),
         Binding("ctrl+l", "focus_table", "Corpus list", id="corpus.list"),
     ]
 
@@ -157,6 +162,7 @@ class CorpusPane(ForwardWorkerFailures, Vertical):
         super().__init__(id=id)
         self.entries: dict[str, CorpusEntry] = {}
         self.previews: dict[str, CorpusPreview] = {}
+        self.gutenberg: GutenbergSession | None = None  # made on first use: the catalogue is parsed once per app
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="corpus-main"):
@@ -238,6 +244,27 @@ class CorpusPane(ForwardWorkerFailures, Vertical):
 
     def action_add(self) -> None:
         self.query_one("#corpus-path", Input).focus()
+
+    def action_gutenberg(self) -> None:
+        """The Gutenberg dialog; its modules load only when it opens, so the app starts as fast as before."""
+        from poet_tui.app.gutenberg_dialog import GutenbergScreen
+        from poet_tui.app.gutenberg_work import GutenbergSession
+
+        if self.gutenberg is None:
+            self.gutenberg = GutenbergSession()
+        self.app.push_screen(GutenbergScreen(self.gutenberg), self.gutenberg_closed)
+
+    def gutenberg_closed(self, added: AddedCorpus | None) -> None:
+        if added is None:
+            self.focus_default()
+            return
+        entry = added.entry
+        self.previews.pop(entry.name, None)
+        self.reload(select=entry.name)
+        said = "Replaced" if added.replaced is not None else "Added"
+        books = "; ".join(book.summary() for book in added.books)
+        self.notify(f"{said} corpus '{entry.name}': {books}.", timeout=8)
+        self.focus_default()
 
     @on(DataTable.RowHighlighted, "#corpus-table")
     def show_highlighted(self, event: DataTable.RowHighlighted) -> None:

@@ -34,6 +34,7 @@ def help_content() -> Content:
     from poet_tui.app.app import PoetApp
     from poet_tui.app.checkpoints_pane import CheckpointsPane, CheckpointTable
     from poet_tui.app.corpus_pane import CorpusPane, CorpusTable
+    from poet_tui.app.gutenberg_dialog import BookTable, GutenbergScreen, SearchInput
     from poet_tui.app.live_widgets import LossPlot
     from poet_tui.app.repl_pane import PromptInput, ReplPane
     from poet_tui.app.train_pane import TrainPane
@@ -41,6 +42,8 @@ def help_content() -> Content:
     parts: list[str | tuple[str, str]] = [(ABOUT + "\n", "$text-muted")]
     parts += binding_lines("Everywhere", [*PoetApp.BINDINGS, Binding("tab,shift+tab", "", "Move between fields")])
     parts += binding_lines("Corpus (F2)", [*CorpusTable.BINDINGS, *CorpusPane.BINDINGS])
+    gutenberg = [*SearchInput.BINDINGS, *BookTable.BINDINGS, *GutenbergScreen.BINDINGS]
+    parts += binding_lines("Add from Gutenberg (^g in Corpus)", gutenberg)
     parts += binding_lines("Train (F3)", [*TrainPane.BINDINGS, *LossPlot.BINDINGS])
     parts += binding_lines("Checkpoints (F4)", [*CheckpointTable.BINDINGS, *CheckpointsPane.BINDINGS])
     parts += binding_lines("REPL (F5)", [*PromptInput.BINDINGS, *ReplPane.BINDINGS])

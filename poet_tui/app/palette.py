@@ -60,6 +60,7 @@ ENTRIES: tuple[PaletteEntry, ...] = (
     PaletteEntry("app.repl", "Go to REPL"),
     PaletteEntry("app.quit", "Quit"),
     PaletteEntry("corpus.add", "Corpus: add a file or folder", "corpus"),
+    PaletteEntry("corpus.gutenberg", "Corpus: add from Project Gutenberg", "corpus"),
     PaletteEntry("train.start", "Train: start a run", "train", not_training),
     PaletteEntry("train.pause", "Train: pause the run", "train", training, (paused, "Train: continue the run")),
     PaletteEntry("train.stop", "Train: stop the run (saves a checkpoint)", "train", training),
