@@ -263,7 +263,7 @@ class CorpusPane(ForwardWorkerFailures, Vertical):
         self.reload(select=entry.name)
         said = "Replaced" if added.replaced is not None else "Added"
         books = "; ".join(book.summary() for book in added.books)
-        self.notify(f"{said} corpus '{entry.name}': {books}.", timeout=8)
+        self.notify(f"{said} corpus '{entry.name}': {books}.", timeout=8, markup=False)  # titles may hold [ ]
         self.focus_default()
 
     @on(DataTable.RowHighlighted, "#corpus-table")

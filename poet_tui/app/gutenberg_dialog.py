@@ -145,7 +145,8 @@ class GutenbergScreen(ForwardWorkerFailures, ModalScreen["AddedCorpus | None"]):
         self.query_one("#gutenberg-status", Label).update(Content.styled(text, style))
 
     def say(self, text: str, style: str = "") -> None:
-        self.query_one("#gutenberg-message", Label).update(Content.styled(text, style) if style else text)
+        # Content, never markup: a sentence may quote a name or URL with brackets in it
+        self.query_one("#gutenberg-message", Label).update(Content.styled(text, style) if style else Content(text))
 
     def set_preview(self, content: Content | str) -> None:
         self.query_one("#gutenberg-preview", Static).update(content)
@@ -357,20 +358,25 @@ class GutenbergScreen(ForwardWorkerFailures, ModalScreen["AddedCorpus | None"]):
     def failed(self, message: GutenbergFailed) -> None:
         was = self.busy
         self.finish()
-        if was == "catalogue download" and self.session.catalogue is None:
+        if self.session.catalogue is None:
             self.say_status("No Gutenberg catalogue is cached yet: ctrl+r downloads it (about 15 MB).", "$warning")
         if was == "preview":
             self.show_preview_hint()
         if message.cancelled:
             self.say(message.sentence, "$warning")
-            self.notify(message.sentence, severity="warning", timeout=4)
+            self.notify(message.sentence, severity="warning", timeout=4, markup=False)
         else:
             self.say(message.sentence, "$error")
-            self.notify(message.sentence, severity="error", timeout=8)
+            self.notify(message.sentence, severity="error", timeout=8, markup=False)
 
     @on(GutenbergNotice)
     def noticed(self, message: GutenbergNotice) -> None:
-        self.notify(message.sentence, severity="warning", timeout=6)
+        self.notify(message.sentence, severity="warning", timeout=6, markup=False)
+
+    def on_unmount(self) -> None:
+        """Closed or quit while something downloads: stop it (the `.part` stays), so no thread outlives the app."""
+        if self.cancel is not None:
+            self.cancel.set()
 
     def action_escape(self) -> None:
         """Escape cancels a download first (what arrived is kept); with nothing running it closes the dialog."""

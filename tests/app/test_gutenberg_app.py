@@ -20,7 +20,7 @@ from poet_tui.app.modals import ReplaceCorpusScreen
 from poet_tui.corpus_registry import find_corpus, registered_entry
 from poet_tui.gutenberg import GutenbergLibrary, NetworkSettings, download
 from tests.helpers import gutenberg_books as books
-from tests.helpers.gutenberg_server import MirrorServer, running_mirror
+from tests.helpers.gutenberg_server import MirrorServer, closed_port_url, running_mirror
 from tests.helpers.pilot import RecordingApp, run_app, text_of, wait_until
 
 BOOK_PATH = "/cache/epub/12242/pg12242.txt"
@@ -80,7 +80,6 @@ async def search(pilot: Pilot[Any], app: RecordingApp, words: str, expected: lis
 
 def test_search_as_you_type_preview_and_add_with_progress(cached: MirrorServer, poet_home: Path) -> None:
     app = RecordingApp(load_engine=False)
-    seen_progress: list[float] = []
 
     async def script(pilot: Pilot[Any]) -> None:
         screen = await open_dialog(pilot, app)
@@ -97,15 +96,8 @@ def test_search_as_you_type_preview_and_add_with_progress(cached: MirrorServer, 
         await pilot.press("enter")  # choose it
         assert screen.chosen == [12242]
         assert screen.query_one("#gutenberg-name").placeholder == "gutenberg-12242"  # type: ignore[attr-defined]
-        bar = screen.query_one("#gutenberg-progress", ProgressBar)
-
-        def watch() -> bool:
-            if bar.display:
-                seen_progress.append(bar.progress)
-            return not isinstance(app.screen, GutenbergScreen)
-
-        await pilot.press("ctrl+s")
-        await wait_until(pilot, watch, timeout=30)
+        await pilot.press("ctrl+s")  # the book the preview fetched is added from the cache
+        await wait_until(pilot, lambda: not isinstance(app.screen, GutenbergScreen), timeout=30)
         pane = app.query_one(CorpusPane)
         await wait_until(pilot, lambda: pane.highlighted == "gutenberg-12242")
         assert any("Added corpus 'gutenberg-12242': #12242" in note for note, _ in app.notes)
@@ -171,7 +163,10 @@ def test_cancel_mid_download_keeps_the_part_and_adding_again_resumes(cached: Mir
         screen = await open_dialog(pilot, app)
         await search(pilot, app, "dickinson", [12242])
         await pilot.press("down", "ctrl+s")
-        await wait_until(pilot, lambda: cached.stalled.is_set() and "Downloading book 12242" in message(app))
+        bar = screen.query_one("#gutenberg-progress", ProgressBar)
+        await wait_until(pilot, lambda: cached.stalled.is_set() and bar.progress == 2048)
+        assert bar.display and bar.total == len(books.DICKINSON.encode("utf-8"))
+        assert message(app).startswith("Downloading book 12242: 2.0 KiB of ")
         await pilot.press("escape")  # cancels the download; the dialog stays
         cached.release.set()  # the stalled response ends, and the worker sees the cancel
         await wait_until(pilot, lambda: not screen.busy, timeout=20)
@@ -207,3 +202,28 @@ def test_a_taken_name_asks_before_replacing(cached: MirrorServer, tiny_corpus: P
     run_app(app, script)
     entry = registered_entry("verse")
     assert entry is not None and "gutenberg" in str(entry.path)
+
+
+def test_offline_without_a_catalogue_and_a_bad_name_are_one_sentence_each(
+    mirror: MirrorServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = RecordingApp(load_engine=False)
+
+    async def script(pilot: Pilot[Any]) -> None:
+        screen = await open_dialog(pilot, app)
+        await wait_until(pilot, lambda: "No Gutenberg catalogue is cached yet" in status(app))
+        monkeypatch.setattr(screen.session.library(), "mirror", closed_port_url())  # the network goes away
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: app.errors() and not screen.busy, timeout=20)
+        assert message(app).startswith("No Gutenberg catalogue is cached yet, and ") and "\n" not in message(app)
+        assert "No Gutenberg catalogue is cached yet: ctrl+r" in status(app)
+        monkeypatch.setattr(screen.session.library(), "mirror", mirror.url)
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: "Type words" in status(app), timeout=20)
+        await search(pilot, app, "sonnets", [1041])
+        await pilot.press("down", "enter", "tab", "tab", *"my [b]poems", "enter")
+        await wait_until(pilot, lambda: len(app.errors()) == 2 and not screen.busy, timeout=20)
+        assert message(app).startswith("'my [b]poems' is not a usable corpus name")  # shown as typed, not markup
+        assert not mirror.requests_for("/cache/epub/1041/pg1041.txt")  # refused before any download
+
+    run_app(app, script)
