@@ -195,7 +195,7 @@ class GutenbergSession:
     def add(
         self, post: Post, book_ids: list[int], name: str | None, as_prose: bool, replace: bool, cancel: threading.Event
     ) -> None:
-        from poet_tui.corpus_registry import BundledCorpusName, CorpusNameTaken
+        from poet_tui.corpus_registration import BundledCorpusName, CorpusNameTaken
 
         count = len(book_ids)
 

@@ -17,7 +17,8 @@ from poet_tui.app import gutenberg_work
 from poet_tui.app.corpus_pane import CorpusPane
 from poet_tui.app.gutenberg_dialog import BookTable, GutenbergScreen
 from poet_tui.app.modals import ReplaceCorpusScreen
-from poet_tui.corpus_registry import find_corpus, registered_entry
+from poet_tui.corpus_registration import registered_entry
+from poet_tui.corpus_registry import find_corpus
 from poet_tui.gutenberg import GutenbergLibrary, NetworkSettings, download
 from tests.helpers import gutenberg_books as books
 from tests.helpers.gutenberg_server import MirrorServer, closed_port_url, running_mirror
@@ -182,7 +183,7 @@ def test_cancel_mid_download_keeps_the_part_and_adding_again_resumes(cached: Mir
 
 
 def test_a_taken_name_asks_before_replacing(cached: MirrorServer, tiny_corpus: Path) -> None:
-    from poet_tui.corpus_registry import add_corpus
+    from poet_tui.corpus_registration import add_corpus
 
     add_corpus(tiny_corpus, "verse")
     app = RecordingApp(load_engine=False)
