@@ -30,12 +30,18 @@ BYTE_ORDER_MARKS = (
 )
 
 
+SHOWN_LONGEST = 240  # characters of a path or name a sentence shows; a pasted 5,000-character one is cut
+
+
 def shown(value: object) -> str:
-    """A path or name as a sentence shows it: control characters escaped, so the sentence stays on one line."""
+    """A path or name as a sentence shows it: control characters escaped, so the sentence stays on one line, and
+    a very long one cut in the middle (its start and its file name are what tell it apart)."""
     text = str(value)
-    if text.isprintable():
-        return text
-    return "".join(character if character.isprintable() else ascii(character)[1:-1] for character in text)
+    if not text.isprintable():
+        text = "".join(character if character.isprintable() else ascii(character)[1:-1] for character in text)
+    if len(text) > SHOWN_LONGEST:
+        text = f"{text[:160]}…{text[-60:]} ({len(text):,} characters)"
+    return text
 
 
 def expand_user_path(path: Path | str) -> Path:

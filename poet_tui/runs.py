@@ -22,6 +22,7 @@ from typing import Any
 
 from poet_tui.checkpoint import CHECKPOINT_NAME, CheckpointFiles, has_weights, list_checkpoints, read_metadata
 from poet_tui.config import RunConfig, load_run_config, save_run_config
+from poet_tui.corpus_reading import shown
 from poet_tui.errors import PoetError, did_you_mean
 from poet_tui.events import read_events
 from poet_tui.paths import runs_dir, user_path
@@ -218,9 +219,9 @@ class RunStore:
         if len(matches) == 1:
             return matches[0]
         if len(matches) > 1:
-            raise PoetError(f"'{name}' matches {len(matches)} runs; give more of the name: {names_of(matches)}.")
+            raise PoetError(f"'{shown(name)}' matches {len(matches)} runs; give more of the name: {names_of(matches)}.")
         suggestion = did_you_mean(name, list(by_id))
-        raise PoetError(f"no run named '{name}'.{suggestion} {describe_candidates(runs).capitalize()}")
+        raise PoetError(f"no run named '{shown(name)}'.{suggestion} {describe_candidates(runs).capitalize()}")
 
     def run_at(self, path: Path, by_id: dict[str, Run]) -> Run:
         """The run a directory path names, after resolving links and `..`, if it is one of this store's."""

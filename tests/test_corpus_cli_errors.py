@@ -143,3 +143,16 @@ def test_user_text_is_printed_as_written_never_read_as_markup(
     capsys.readouterr()
     assert main(["corpora", "list"]) == 0
     assert "[/i] t" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [("corpora", "show"), ("train", "--device", "cpu", "--corpus"), ("generate",), ("metrics",)],
+)
+def test_a_pasted_five_thousand_character_name_makes_a_short_sentence(
+    poet_home: Path, capsys: pytest.CaptureFixture[str], arguments: tuple[str, ...]
+) -> None:
+    """The sentence names what was asked for, cut in the middle, not a 5,000-character line."""
+    name = "x" * 2500 + "y" * 2500
+    line = refused(capsys, *arguments, name)
+    assert len(line) < 800 and "xxxx" in line and "yyyy" in line and "5,000 characters" in line
