@@ -10,7 +10,6 @@ import errno
 import fcntl
 import json
 import os
-import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -31,7 +30,7 @@ from poet_tui.corpus_registry import (
     slugify,
 )
 from poet_tui.errors import PoetError, did_you_mean
-from poet_tui.safe_files import describe_os_error
+from poet_tui.safe_files import describe_os_error, open_own_file
 
 
 def absolute_corpus_path(path: Path | str) -> Path:
@@ -60,17 +59,12 @@ def registry_lock() -> Iterator[None]:
     the lock when the descriptor closes, even if the process dies.
     """
     lock_path = registry_lock_file()
-    flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
         lock_path.parent.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(lock_path, flags, 0o644)
+        descriptor = open_own_file(lock_path, os.O_RDWR | os.O_CREAT)
     except OSError as error:
-        if error.errno == errno.ELOOP:
-            raise PoetError(f"{shown(lock_path)} is a symbolic link; remove it and try again.") from None
         raise write_error(lock_path, error) from None
     try:
-        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
-            raise PoetError(f"{shown(lock_path)} is not a regular file; remove it and try again.")
         fcntl.flock(descriptor, fcntl.LOCK_EX)
         yield
     finally:

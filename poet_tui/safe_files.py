@@ -159,3 +159,30 @@ def open_for_append(path: Path) -> BinaryIO:
         os.close(descriptor)
         raise PoetError(f"{path} is not a regular file; poet-tui only appends to its own files.")
     return os.fdopen(descriptor, "ab")
+
+
+def open_own_file(path: Path, flags: int) -> int:
+    """`os.open` of a file poet-tui keeps for itself (a lock, a download's `.part`), created 0644 if `flags` say
+    so: never through a link planted in its place, and only a regular file (opened non-blocking, so a FIFO there
+    cannot hang the open). Returns a blocking descriptor; other OSErrors are the caller's to say."""
+    flags |= getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0) | os.O_NONBLOCK
+    try:
+        descriptor = os.open(path, flags, 0o644)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise PoetError(f"{escaped(path)} is a symbolic link; remove it and try again.") from None
+        if error.errno != errno.ENXIO:  # ENXIO: a FIFO with no reader, opened for writing
+            raise
+        descriptor = -1
+    if descriptor < 0 or not stat.S_ISREG(os.fstat(descriptor).st_mode):
+        if descriptor >= 0:
+            os.close(descriptor)
+        raise PoetError(f"{escaped(path)} is not a regular file; remove it and try again.")
+    os.set_blocking(descriptor, True)
+    return descriptor
+
+
+def escaped(path: Path) -> str:
+    from poet_tui.corpus_reading import shown  # corpus_reading reads through this module
+
+    return shown(path)

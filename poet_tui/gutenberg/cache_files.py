@@ -7,12 +7,10 @@ CLI) from writing one `.part` at once.
 from __future__ import annotations
 
 import contextlib
-import errno
 import fcntl
 import hashlib
 import json
 import os
-import stat
 import threading
 import time
 from collections.abc import Iterator
@@ -22,9 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from poet_tui.atomic import atomic_write_text
-from poet_tui.corpus_reading import shown
 from poet_tui.errors import PoetError
-from poet_tui.safe_files import read_bounded_bytes, read_json_file
+from poet_tui.safe_files import open_own_file, read_bounded_bytes, read_json_file
 
 RECORD_FORMAT = 1
 SHA256_LENGTH = 64
@@ -116,17 +113,9 @@ def checked_file(data_path: Path, limit: int) -> tuple[CheckedFile | None, str]:
 def held_lock(lock_path: Path, cancel: threading.Event | None = None, what: str = "") -> Iterator[None]:
     """An exclusive OS lock on `lock_path` (created, never deleted; the kernel frees it when the process dies).
     While another process holds it (downloading the same file), wait, and give up if `cancel` is set."""
-    flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
     lock_path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = open_own_file(lock_path, os.O_RDWR | os.O_CREAT)
     try:
-        descriptor = os.open(lock_path, flags, 0o644)
-    except OSError as error:
-        if error.errno == errno.ELOOP:
-            raise PoetError(f"{shown(lock_path)} is a symbolic link; remove it and try again.") from None
-        raise
-    try:
-        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
-            raise PoetError(f"{shown(lock_path)} is not a regular file; remove it and try again.")
         while True:
             try:
                 fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -11,7 +11,6 @@ sentence at once. Only when every byte announced has arrived is the `.part` rena
 from __future__ import annotations
 
 import contextlib
-import errno
 import hashlib
 import http.client
 import json
@@ -32,7 +31,7 @@ from poet_tui.atomic import atomic_write_text, fsync_directory
 from poet_tui.corpus_reading import shown
 from poet_tui.errors import PoetError
 from poet_tui.gutenberg.mirror import MIRROR_VARIABLE, user_agent
-from poet_tui.safe_files import describe_os_error, human_size
+from poet_tui.safe_files import describe_os_error, human_size, open_own_file
 
 ProgressCallback = Callable[[int, int | None], None]
 CHUNK_BYTES = 64 * 1024
@@ -273,14 +272,7 @@ def receive(
 
 def open_part(destination: Path, start: int) -> RawIOBase:
     """The `.part` for writing at `start` (cut there): never through a link planted in its place."""
-    flags = os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
-    path = part_path(destination)
-    try:
-        descriptor = os.open(path, flags, 0o644)
-    except OSError as error:
-        if error.errno == errno.ELOOP:
-            raise PoetError(f"{shown(path)} is a symbolic link; remove it and try again.") from None
-        raise
+    descriptor = open_own_file(part_path(destination), os.O_WRONLY | os.O_CREAT)
     handle = os.fdopen(descriptor, "wb", buffering=0)  # each piece on disk as it lands: even kill -9 keeps it
     handle.truncate(start)
     handle.seek(start)
