@@ -87,6 +87,7 @@ class TrainingConfig:
     validation_fraction: float = default_of("training.validation_fraction")
     device: Device = default_of("training.device")
     precision: Precision = default_of("training.precision")
+    threads: int | None = default_of("training.threads")  # None: chosen and tuned (cpu_threads.py)
 
 
 @dataclass

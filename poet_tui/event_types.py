@@ -142,7 +142,7 @@ class StartEvent(EventFields):
 
 @dataclass(frozen=True)
 class StepEvent(EventFields):
-    """Training progress at a log interval: the mean loss since the last one, speed and memory."""
+    """Training progress at a log interval: the mean loss since the last one, speed, memory and CPU threads."""
 
     event: ClassVar[str] = "step"
     REQUIRED: ClassVar[tuple[str, ...]] = ("step",)
@@ -155,6 +155,7 @@ class StepEvent(EventFields):
         "tokens_per_s": optional_positive_number,
         "elapsed_s": optional_positive_number,
         "mem": memory_counters,
+        "threads": optional_whole,
     }
     step: int
     epoch: float = 0.0
@@ -164,6 +165,7 @@ class StepEvent(EventFields):
     tokens_per_s: float | None = None
     elapsed_s: float | None = None
     mem: dict[str, int] = field(default_factory=dict)
+    threads: int | None = None  # CPU threads the step ran with (cpu_threads.py); absent on a GPU
 
 
 @dataclass(frozen=True)

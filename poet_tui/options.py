@@ -271,6 +271,9 @@ OPTIONS: tuple[Option, ...] = (
              choices=get_args(Device)),
     training("precision", "choice", "auto", "--precision", "precision", "number format (auto: bf16 on CUDA)",
              advanced=True, choices=get_args(Precision)),
+    training("threads", "int", None, "--threads", "threads",
+             "CPU threads for training (none: the cores this process may use, one left to the app, tuned by timing)",
+             advanced=True, optional=True, low=1, high=1024),
     # ----- budget -----
     training("max_steps", "int", None, "--max-steps", "max steps", "stop after N steps", words="max steps",
              group="budget", optional=True, low=1),

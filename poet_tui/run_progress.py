@@ -21,6 +21,7 @@ from poet_tui.event_types import (
     StepEvent,
     typed_events,
 )
+from poet_tui.formatting import human_count
 from poet_tui.forms import describe_shares, dominant_forms
 from poet_tui.schedule import training_progress
 
@@ -45,6 +46,7 @@ class RunProgress:
     val_bpc: float | None = None
     best_val_loss: float | None = None
     tokens_per_s: float | None = None
+    threads: int | None = None  # CPU threads of the last step report; None on a GPU
     elapsed_s: float = 0.0
     memory: dict[str, int] = field(default_factory=dict)
     memory_history: list[dict[str, int]] = field(default_factory=list)  # the last MEMORY_HISTORY step reports'
@@ -97,6 +99,7 @@ class RunProgress:
                 self.stepped = False
                 self.resumed_from_step = event.resumed_from_step
                 self.tokens_per_s = None  # the last session's speed is not this one's
+                self.threads = None
                 self.done_reason = None  # a new session: the last one's goodbye no longer applies
                 self.error = None
             case StepEvent():
@@ -106,6 +109,7 @@ class RunProgress:
                 self.tokens = event.tokens
                 self.train_loss = event.loss
                 self.tokens_per_s = event.tokens_per_s
+                self.threads = event.threads
                 if event.elapsed_s is not None:
                     self.elapsed_s = event.elapsed_s
                 self.memory = event.mem
@@ -183,6 +187,13 @@ class RunProgress:
     def dominant_forms(self) -> list[str]:
         """The forms form adherence is measured against (each holds at least a tenth of the training poems)."""
         return dominant_forms(self.forms)
+
+    def speed_text(self) -> str:
+        """ "12.3k tokens/s", with the CPU threads when known ("12.3k tokens/s on 1 thread")."""
+        speed = f"{human_count(self.tokens_per_s)} tokens/s"
+        if self.threads is None:
+            return speed
+        return f"{speed} on {self.threads} thread" + ("" if self.threads == 1 else "s")
 
     def forms_summary(self, most: int = 4) -> str:
         """`wulv 27% · qijue 19% · …`: the corpus's forms, largest first; "" when no poem is in a known form."""

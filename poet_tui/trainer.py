@@ -22,6 +22,7 @@ from poet_tui.checkpoint import (
     save_checkpoint,
 )
 from poet_tui.config import RunConfig
+from poet_tui.cpu_threads import make_tuner
 from poet_tui.data import RandomWindows, StatefulBatches, evaluation_threads
 from poet_tui.device import memory_snapshot, resolve_device, use_bf16
 from poet_tui.errors import PoetError
@@ -74,6 +75,9 @@ class Trainer:
         self.should_stop = should_stop
         self.start_time = start_time
         self.device = resolve_device(self.training.device)
+        if self.device.type == "cpu" and self.training.threads is not None:
+            torch.set_num_threads(self.training.threads)
+        self.thread_tuner = make_tuner(self.training.threads, self.device.type)
         self.bf16 = use_bf16(self.device, self.training.precision)
         if self.device.type == "cuda":
             torch.backends.cudnn.benchmark = True
@@ -197,6 +201,19 @@ class Trainer:
         self.progress.tokens += targets.numel()
         self.current_lr = rate
 
+    def tuned_train_step(self) -> None:
+        """A training step at the thread count the tuner wants timed (cpu_threads.py); a plain step otherwise."""
+        tuner = self.thread_tuner
+        if tuner is None:
+            self.train_step()
+            return
+        count = tuner.threads_for_next_step()
+        if torch.get_num_threads() != count:
+            torch.set_num_threads(count)
+        started = time.perf_counter()
+        self.train_step()
+        tuner.observe(time.perf_counter() - started)
+
     def log_step(self) -> None:
         """One host sync per log interval: read the accumulated loss, report speed and memory."""
         now = time.perf_counter() - pausing.clock.paused_seconds
@@ -215,6 +232,7 @@ class Trainer:
             tokens_per_s=round(tokens_per_s, 1),
             elapsed_s=round(self.elapsed(), 2),
             mem=memory_snapshot(self.device),
+            **({"threads": torch.get_num_threads()} if self.device.type == "cpu" else {}),
         )
         self.loss_sum.zero_()
         self.progress.logged_steps = 0
@@ -356,7 +374,7 @@ class Trainer:
                     self.checkpoint("latest", "latest", None, None, with_state=True)
                 return "stopped"
             try:
-                self.train_step()
+                self.tuned_train_step()
             except OUT_OF_MEMORY_ERRORS:
                 recover_from_out_of_memory(self)
                 continue

@@ -128,6 +128,11 @@ BAD_TRAIN_VALUES: dict[str, list[tuple[list[str], str]]] = {
     ],
     "device": [(["tpu"], "invalid choice")],
     "precision": [(["fp16"], "invalid choice")],
+    "threads": [
+        (["0"], "--threads must be at least 1."),
+        (["2000"], "--threads must be at most 1024."),
+        (["two"], "invalid int value"),
+    ],
     "seed": [
         (["-1"], "--seed must be between 0 and 2**63 - 1 (9223372036854775807)."),
         ([str(2**63)], "--seed must be between 0 and 2**63 - 1"),

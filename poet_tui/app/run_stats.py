@@ -84,7 +84,7 @@ def step_line(state: str, progress: RunProgress, live: bool) -> str:
         first = f" (a figure every {every:,} steps)" if every else ""
         return f"\ntraining the first steps{first}…"
     if live:
-        return f"\nstep {progress.step:,} · {epoch} · {human_count(progress.tokens_per_s)} tokens/s"
+        return f"\nstep {progress.step:,} · {epoch} · {progress.speed_text()}"
     trained = f" · {human_duration(progress.elapsed_s)} of training" if progress.elapsed_s > 0 else ""
     if state in ("paused", "stopping", "finishing"):
         return f"\nstep {progress.step:,} · {epoch}{trained}"

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from poet_tui.cpu_threads import RESERVED_CORES_VARIABLE
 from poet_tui.errors import PoetError
 from poet_tui.events import parse_event_line
 from poet_tui.processes import process_alive
@@ -132,6 +133,7 @@ class ChildTraining(TrainingSource):
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             start_new_session=True,  # the terminal's Ctrl-C and hangup never reach it; we signal it ourselves
+            env={**os.environ, RESERVED_CORES_VARIABLE: "1"},  # one core stays with the interface (cpu_threads.py)
         )
 
     def detach(self) -> None:

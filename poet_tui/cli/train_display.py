@@ -160,8 +160,8 @@ class TrainingDisplay:
         table.add_row(
             "step",
             f"{self.reached_step()} (epoch {progress.epoch:.2f})",
-            "tokens/s",
-            human_count(progress.tokens_per_s),
+            "speed",
+            progress.speed_text(),
         )
         table.add_row("train loss", per_token(progress.train_loss), "val loss", per_token(progress.val_loss))
         table.add_row(
