@@ -16,6 +16,7 @@ from poet_tui.bench.nanogpt_reference import (
     nanogpt_learning_rate,
     train_nanogpt,
 )
+from poet_tui.errors import PoetError
 
 CPU = torch.device("cpu")
 TINY = NanoGPTSettings(
@@ -146,3 +147,8 @@ def test_the_same_seed_gives_the_same_run_and_leaves_the_caller_random_state_alo
     assert torch.equal(torch.rand(1), expected_next)
     second = train_nanogpt(IDS, IDS, len(ALPHABET), replace(TINY, max_iterations=4), [1e9], windowed, CPU, StepClock())
     assert first == second
+
+
+def test_a_split_shorter_than_a_block_is_refused_in_one_sentence() -> None:
+    with pytest.raises(PoetError, match="fewer than one 8-token block"):
+        train_nanogpt(IDS, IDS[:8], len(ALPHABET), TINY, [1.0], windowed, CPU, StepClock())

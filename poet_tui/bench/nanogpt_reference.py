@@ -20,6 +20,10 @@ the ones their run draws.
 Ours: the stopping rule (time horizons on a training clock that pauses while our evaluation runs, or
 `max_iterations`), the evaluation (`gpt_windowed_loss`, on fixed windows shared with the RNN's yardstick), and on
 CUDA bfloat16 autocast where supported (their dtype default), without compile or their TF32 switches.
+
+Data: poet's char ids (`nanogpt_char_data`) put `<eod>` at 0 before the sorted alphabet, so its vocabulary is one
+larger than theirs (66 for tinyshakespeare, never a target); ids - 1 with vocab_size - 1 are exactly their ids, and
+then seed 1337 gives exactly their initial weights and batches.
 """
 
 from __future__ import annotations
@@ -34,6 +38,8 @@ from typing import Any, cast
 import torch
 import torch.nn.functional as functional
 from torch import nn
+
+from poet_tui.errors import PoetError
 
 
 @dataclass(frozen=True)
@@ -261,6 +267,12 @@ def train_nanogpt(
     time it leaves out. Training stops after the last horizon, or after the last iteration (max_iters inclusive,
     or `max_iterations`), when one evaluation more records the time actually reached. The global random state is
     seeded as train.py seeds it and put back afterwards."""
+    shortest = min(train_ids.numel(), validation_ids.numel())
+    if shortest <= settings.block_size:
+        raise PoetError(
+            f"a split has {shortest} tokens, fewer than one {settings.block_size}-token block plus its target; "
+            "give `poet bench --corpus` a bigger text."
+        )
     devices = [device] if device.type == "cuda" else []
     with torch.random.fork_rng(devices=devices):
         return run_nanogpt(train_ids, validation_ids, vocab_size, settings, sorted(horizons_s), evaluate, device, clock)
