@@ -127,7 +127,11 @@ class RunConfig:
 
     def apply_preset(self, name: str) -> None:
         """A preset's values over the current ones; the one place presets are applied (flags and form alike)."""
-        for key, value in PRESETS[name].items():
+        self.apply_settings(PRESETS[name])
+
+    def apply_settings(self, settings: dict[str, Any]) -> None:
+        """Option keys and values over the current ones (a preset's, or what `--preset auto` chose)."""
+        for key, value in settings.items():
             item = option(key)
             self.set_setting(item, value)
             if item.auto_setting:  # a size the preset names replaces an "auto" the config file asked for

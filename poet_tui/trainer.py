@@ -357,6 +357,14 @@ class Trainer:
         return patience is not None and progress.evaluations_without_improvement >= patience
 
     def run_loop(self) -> str:
+        """Train until the budget, a stop request or early stopping; the caller's thread count is put back after."""
+        threads = torch.get_num_threads()
+        try:
+            return self.loop()
+        finally:
+            torch.set_num_threads(threads)
+
+    def loop(self) -> str:
         self.last_evaluation_time = time.monotonic()
         self.model.train()
         while True:

@@ -52,7 +52,7 @@ def test_bench_quick_json_reports_every_case() -> None:
     names = [case["case"] for case in cases]
     assert names == [
         "char-quality", "sample-char", "batch-probe", "wlm-baseline", "wlm-throughput",
-        "wlm-quality-char", "wlm-quality-spm", "sample-form",
+        "wlm-quality-char", "wlm-quality-spm", "sample-form", "horizons-wlm", "horizons-nanogpt",
     ]  # fmt: skip
     for case in cases:
         assert set(case) >= COMMON_KEYS, case["case"]
@@ -81,6 +81,14 @@ def test_bench_quick_json_reports_every_case() -> None:
         assert by_name[name]["best_val"] > 0 and details["steps"] == steps.quality_steps
         assert details["validation_nats_per_token"] < math.log(details["vocab_size"])  # it learned something
         assert by_name[name]["target_met"] is None  # that target is at equal wall clock, not at equal steps
+    for name, peers in (("horizons-wlm", {"wlm-200", "wlm-650-tied"}), ("horizons-nanogpt", {"nanogpt"})):
+        horizons = by_name[name]["details"]["horizons"]
+        assert [row["horizon_s"] for row in horizons] == [0.5, 1.0] and by_name[name]["target_met"] is None
+        for row in horizons:
+            # a 0.5 s horizon may pass before a busy machine's first step: its figure is then the untrained model's
+            assert row["ours"]["steps"] >= 0 and row["ours"]["nats_per_char"] > 0
+            for peer in peers:
+                assert row[peer]["nats_per_char"] > 0 and row[f"ratio_to_{peer}"] > 0
 
 
 def test_bench_refuses_an_unknown_case_in_one_line() -> None:

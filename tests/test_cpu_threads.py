@@ -47,7 +47,9 @@ def write(root: Path, name: str, text: str) -> None:
         ({}, None),
     ],
 )
-def test_cgroup_quota_is_read_from_v2_and_v1_files(tmp_path: Path, files: dict[str, str], expected: float | None) -> None:
+def test_cgroup_quota_is_read_from_v2_and_v1_files(
+    tmp_path: Path, files: dict[str, str], expected: float | None
+) -> None:
     for name, text in files.items():
         write(tmp_path, name, text)
     assert cgroup_quota_cores(tmp_path) == expected

@@ -18,6 +18,7 @@ from textual.widget import Widget
 from textual.widgets import Collapsible, Input, Label, Select, Static
 
 from poet_tui.app.corpus_pane import known_corpora
+from poet_tui.budget_presets import AUTO, AutoChoice, auto_settings, corpus_characters_estimate, training_device
 from poet_tui.config import RunConfig
 from poet_tui.corpus_registry import all_corpora, find_corpus
 from poet_tui.errors import PoetError, did_you_mean
@@ -75,13 +76,15 @@ class TrainForm(VerticalScroll):
         self.fields = [item for item in flagged(self.options) if item.key != "corpus"]
         self.user_defaults = run_defaults()  # the config file's, by option key
         self.initial = apply_run_defaults(RunConfig(corpus=""))
+        self.auto_shown: dict[str, Any] = self.auto_choice(self.initial).settings  # what auto last put in fields
+        self.initial.apply_settings(self.auto_shown)
         self.shown_error: str | None = "not checked yet"
 
     def compose(self) -> ComposeResult:
         with Grid(classes="form-grid wide"):
             yield Label("preset", classes="form-label")
-            choices = [(DEFAULTS, DEFAULTS), *((name, name) for name in PRESET_NAMES)]
-            yield Select(choices, value=DEFAULTS, allow_blank=False, compact=True, id="field-preset")
+            choices = [(AUTO, AUTO), (DEFAULTS, DEFAULTS), *((name, name) for name in PRESET_NAMES)]
+            yield Select(choices, value=AUTO, allow_blank=False, compact=True, id="field-preset")
             yield Label("corpus", classes="form-label")
             yield Input(placeholder="name or path", suggester=corpus_names(), compact=True, id="field-corpus")
         for group, title in GROUPS.items():
@@ -245,14 +248,50 @@ class TrainForm(VerticalScroll):
     def preset_changed(self, event: Select.Changed) -> None:
         """A preset is a starting point: the defaults with the preset's values, the corpus kept."""
         config = apply_run_defaults(RunConfig(corpus=self.corpus))
-        if event.value != DEFAULTS:
+        if event.value == AUTO:
+            self.auto_shown = self.auto_choice(config).settings
+            config.apply_settings(self.auto_shown)
+        elif event.value != DEFAULTS:
             config.apply_preset(str(event.value))
         self.load_config(config)
+
+    def auto_choice(self, config: RunConfig) -> AutoChoice:
+        device = training_device(config.training.device, ask_torch=False)  # no torch in the UI thread
+        return auto_settings(config.training.max_minutes, corpus_characters_estimate(config.corpus), device)
+
+    def follow_auto(self, changed: Widget) -> None:
+        """With `auto` chosen, a new corpus, budget or device re-sizes the run; a field the user edited keeps its
+        value (only fields still showing what auto put there follow the new choice)."""
+        watched = [self.widget_for(self.by_key[key].dest) for key in ("training.max_minutes", "training.device")]
+        if self.query_one("#field-preset", Select).value != AUTO:
+            return
+        if changed not in (*watched, self.query_one("#field-corpus", Input)):
+            return
+        config = RunConfig(corpus=self.corpus)
+        minutes = self.parse_quietly(self.by_key["training.max_minutes"])
+        if minutes is not None and not isinstance(minutes, float | int):
+            return
+        config.training.max_minutes = minutes
+        config.training.device = self.parse_quietly(self.by_key["training.device"]) or "auto"
+        chosen = self.auto_choice(config).settings
+        for key, value in chosen.items():
+            item = self.by_key[key]
+            if format_value(self.parse_quietly(item)) == format_value(self.auto_shown.get(key)):
+                self.set_value(item.dest, value)
+        self.auto_shown = chosen
+
+    def parse_quietly(self, item: Option) -> Any:
+        try:
+            return self.parse(item)
+        except PoetError:
+            return None
 
     @on(Input.Changed)
     @on(Select.Changed)
     def value_changed(self, event: Message) -> None:
         event.stop()
+        if isinstance(event, Input.Changed | Select.Changed):
+            self.follow_auto(event.control)
         self.update_applicable()
         self.post_message(self.Changed(self.validate_now()))
 

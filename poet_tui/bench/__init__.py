@@ -43,6 +43,8 @@ def run_bench(
     announce: Callable[[str], None] = lambda name: None,
 ) -> Iterator[dict[str, Any]]:
     """Yield each case's result as soon as it is measured. `command_started` is a time.monotonic()."""
+    import torch._dynamo  # noqa: F401  (every torch optimizer imports it on first use: seconds no case should pay)
+
     profile = profile_for(quick, device.type)
     text = load_bench_text(corpus, profile.text_limit)
     with tempfile.TemporaryDirectory(prefix="poet-bench-") as home:

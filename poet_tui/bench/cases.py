@@ -7,6 +7,7 @@
 - wlm-throughput: our engine at word_language_model's model size and tokens (target 2, speed).
 - wlm-quality-char / wlm-quality-spm: our tokenizers at word_language_model's wall clock (target 2, quality).
 - sample-form: the cost of a form per token, against free sampling with the same model (issue #11).
+- horizons-wlm / horizons-nanogpt: ours against the peers' own loops at 60, 150 and 300 s (issue #17, horizons.py).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from poet_tui.bench.harness import (
     describe_device,
     train_with_engine,
 )
+from poet_tui.bench.horizons import horizons_nanogpt, horizons_wlm
 from poet_tui.bench.profiles import (
     CHAR_TARGET_NATS,
     CHAR_TARGET_SECONDS,
@@ -331,6 +333,8 @@ CASES: dict[str, Callable[[BenchContext, MemoryMeter], dict[str, Any]]] = {
     "wlm-quality-char": wlm_quality("char"),
     "wlm-quality-spm": wlm_quality("spm"),
     "sample-form": sample_form,
+    "horizons-wlm": horizons_wlm,
+    "horizons-nanogpt": horizons_nanogpt,
 }
 CASE_NAMES = tuple(CASES)
 

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from poet_tui.bench.harness import WindowedValidation
+from poet_tui.bench.horizons import HorizonPlan
+from poet_tui.bench.nanogpt_reference import NanoGPTSettings
 from poet_tui.bench.reference import ReferenceSettings
 
 # The reference figures the issue quotes for word_language_model on an H100.
@@ -56,6 +58,7 @@ class Profile:
     quality_training: dict[str, Any] = field(default_factory=dict)  # wlm-quality-*: char_training with these changes
     spm_vocab_size: int = 2000
     steps: StepBudget | None = None  # None: training is budgeted by the wall clock (a benchmark); else by steps
+    horizons: HorizonPlan | None = None  # horizons-wlm and horizons-nanogpt (issue #17)
 
 
 COMMON_TRAINING: dict[str, Any] = {
@@ -66,6 +69,41 @@ COMMON_TRAINING: dict[str, Any] = {
     "eval_every_steps": 10**9,  # evaluations come by time (eval_every_seconds) or at the end of the budget
     "sample_length": 32,
 }
+
+# Ours on word_language_model's own tokens (horizons-wlm): a narrow tied output layer, since the softmax over its
+# 25,671 words is most of a step on a CPU; measured in benchmarks/RESULTS.md ("Horizons").
+WORD_MODEL: dict[str, Any] = {"embedding_size": 64, "hidden_size": 256, "num_layers": 2, "dropout": 0.1, "tied": True}
+WORD_TRAINING: dict[str, Any] = {
+    **COMMON_TRAINING,
+    "batch_size": 20,
+    "bptt": 35,
+    "random_windows": False,
+    "learning_rate": 5e-3,
+    "warmup_steps": 10,
+}
+FULL_HORIZONS = HorizonPlan(
+    wlm_horizons_s=(60.0, 150.0, 300.0),
+    nanogpt_horizons_s=(60.0, 150.0),
+    word_model=WORD_MODEL,
+    word_training=WORD_TRAINING,
+)
+QUICK_HORIZONS = HorizonPlan(  # seconds, not steps: its figures only prove the case runs; nothing is judged
+    wlm_horizons_s=(0.5, 1.0),
+    nanogpt_horizons_s=(0.5, 1.0),
+    word_model={"embedding_size": 16, "hidden_size": 24, "num_layers": 1, "dropout": 0.0, "tied": True},
+    word_training={**WORD_TRAINING, "batch_size": 4, "warmup_steps": 2, "log_every_steps": 2},
+    references=(
+        ("wlm-200", ReferenceSettings(size=16, dropout=0.2, tied=False, epochs=40)),
+        ("wlm-650-tied", ReferenceSettings(size=24, dropout=0.5, tied=True, epochs=40)),
+    ),
+    nanogpt=NanoGPTSettings(n_layer=1, n_head=2, n_embd=16, batch_size=4, block_size=64),
+    windows=16,
+    char_override={
+        "model": {"embedding_size": 16, "hidden_size": 24, "num_layers": 1, "dropout": 0.0},
+        "training": {**COMMON_TRAINING, "batch_size": 4, "bptt": 16, "random_windows": False, "warmup_steps": 2,
+                     "learning_rate": 3e-3, "log_every_steps": 2},
+    },
+)  # fmt: skip
 
 PROFILES: dict[str, Profile] = {
     "quick": Profile(
@@ -93,6 +131,7 @@ PROFILES: dict[str, Profile] = {
         quality_training={"random_windows": False},
         spm_vocab_size=320,
         steps=StepBudget(char_steps=150, char_eval_every=50, quality_steps=100, throughput_steps=5),
+        horizons=QUICK_HORIZONS,
     ),
     "cpu": Profile(
         name="cpu",
@@ -115,6 +154,7 @@ PROFILES: dict[str, Profile] = {
         reference=ReferenceSettings(epochs=REFERENCE_EPOCHS, max_seconds=60.0),
         ours_word_batch=64,
         ours_word_seconds=20.0,
+        horizons=FULL_HORIZONS,
     ),
     "gpu": Profile(
         name="gpu",
@@ -139,6 +179,7 @@ PROFILES: dict[str, Profile] = {
         ours_word_batch=256,
         ours_word_seconds=15.0,
         quality_training={"random_windows": False, "batch_size": 128, "bptt": 128},
+        horizons=FULL_HORIZONS,  # CPU-measured; an H100 session should size its own
     ),
 }
 

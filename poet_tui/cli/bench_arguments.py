@@ -7,7 +7,7 @@ import argparse
 # Spelled out here so `poet bench --help` needs no torch; tests/test_bench.py checks it against bench.CASE_NAMES.
 CASES_HELP = (
     "comma-separated subset of: char-quality, sample-char, batch-probe, wlm-baseline, wlm-throughput, "
-    "wlm-quality-char, wlm-quality-spm, sample-form (default: all, in that order)"
+    "wlm-quality-char, wlm-quality-spm, sample-form, horizons-wlm, horizons-nanogpt (default: all, in that order)"
 )
 
 

@@ -6,6 +6,7 @@ import argparse
 from collections.abc import Iterable
 from typing import Any
 
+from poet_tui.budget_presets import AUTO, AutoChoice, auto_settings, corpus_characters_estimate, training_device
 from poet_tui.config import RunConfig
 from poet_tui.errors import PoetError
 from poet_tui.model_size import memory_for_device
@@ -55,7 +56,11 @@ def add_train_arguments(parser: argparse.ArgumentParser, options: Iterable[Optio
     groups = {key: parser.add_argument_group(title.split(" (")[0].lower()) for key, title in GROUPS.items()}
     run = groups["run"]
     run.add_argument("--resume", metavar="RUN", help="continue a stopped run exactly where it left off")
-    run.add_argument("--preset", choices=PRESET_NAMES, help="a starting point; flags given beside it win")
+    run.add_argument(
+        "--preset",
+        choices=(AUTO, *PRESET_NAMES),
+        help="a starting point; flags given beside it win (auto: sized for the time budget and the corpus)",
+    )
     for item in flagged(options):
         add_option(groups[item.group], item)
     output = parser.add_argument_group("output")
@@ -71,7 +76,11 @@ def config_from_arguments(arguments: argparse.Namespace, options: Iterable[Optio
     if not (arguments.corpus or "").strip():
         raise PoetError("say what to train on with --corpus NAME_OR_PATH (`poet corpora list` shows the names).")
     config = apply_run_defaults(RunConfig(corpus=arguments.corpus))
-    if arguments.preset:
+    if arguments.preset == AUTO:
+        choice = auto_choice(arguments, config)
+        config.apply_settings(choice.settings)
+        arguments.auto_sentence = choice.sentence
+    elif arguments.preset:
         config.apply_preset(arguments.preset)
     for item in flagged(options):
         value = getattr(arguments, item.dest, None)
@@ -83,6 +92,13 @@ def config_from_arguments(arguments: argparse.Namespace, options: Iterable[Optio
             config.set_setting(item, value)
     config.validate(memory_for_device(config.training.device), options=options)
     return config
+
+
+def auto_choice(arguments: argparse.Namespace, config: RunConfig) -> AutoChoice:
+    """`--preset auto`: the row for the budget the flags (or the config file) give and the corpus's size."""
+    minutes = arguments.max_minutes if arguments.max_minutes is not None else config.training.max_minutes
+    device = training_device(arguments.device or config.training.device)
+    return auto_settings(minutes, corpus_characters_estimate(arguments.corpus), device)
 
 
 def check_resume_arguments(arguments: argparse.Namespace) -> dict[str, Any]:

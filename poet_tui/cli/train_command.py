@@ -50,7 +50,9 @@ def train_in_process(arguments: argparse.Namespace) -> int:
         raise
     from poet_tui.pausing import clock
     from poet_tui.runs import RunStore
-    from poet_tui.train import resume, train
+    from poet_tui.train import import_optimizer_machinery_in_background, resume, train
+
+    import_optimizer_machinery_in_background()
 
     stop = StopRequest()
     stop.install()
@@ -167,7 +169,10 @@ def train_command(arguments: argparse.Namespace) -> int:
 
         flags = resume_flags(arguments.resume, check_resume_arguments(arguments))
         return train_with_display(flags, resumed_run_id(arguments.resume))
-    return train_with_display(config_from_arguments(arguments).to_argv())
+    config = config_from_arguments(arguments)
+    if getattr(arguments, "auto_sentence", None):
+        print(f"{arguments.auto_sentence}.", file=sys.stderr, flush=True)
+    return train_with_display(config.to_argv())
 
 
 def resumed_run_id(name: str) -> str | None:

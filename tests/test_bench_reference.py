@@ -1,0 +1,72 @@
+"""word_language_model's reference loop: its upstream defaults, untied decoder, and readings at time horizons."""
+
+from __future__ import annotations
+
+import torch
+
+from poet_tui.bench import reference
+from poet_tui.bench.reference import MEDIUM_TIED, UPSTREAM_DEFAULTS, ReferenceModel, ReferenceSettings, train_reference
+from poet_tui.bench.texts import BenchText, word_language_model_data
+
+TEXT = "".join(f"the rose is red and the {word} is blue\n" for word in ("sky", "sea", "night", "ink") * 40)
+
+
+class StepClock:
+    """A clock the test moves by hand: one second per training batch, 1000 s per evaluation (which must not count)."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_upstream_defaults_are_main_py_without_flags() -> None:
+    assert (UPSTREAM_DEFAULTS.size, UPSTREAM_DEFAULTS.layers, UPSTREAM_DEFAULTS.dropout) == (200, 2, 0.2)
+    assert not UPSTREAM_DEFAULTS.tied and UPSTREAM_DEFAULTS.epochs == 40
+    assert (UPSTREAM_DEFAULTS.learning_rate, UPSTREAM_DEFAULTS.clip, UPSTREAM_DEFAULTS.bptt) == (20.0, 0.25, 35)
+    assert (MEDIUM_TIED.size, MEDIUM_TIED.dropout, MEDIUM_TIED.tied) == (650, 0.5, True)
+
+
+def test_an_untied_decoder_has_its_own_weights() -> None:
+    tied = ReferenceModel(50, ReferenceSettings(size=8, tied=True))
+    untied = ReferenceModel(50, ReferenceSettings(size=8, tied=False))
+    assert tied.decoder.weight is tied.encoder.weight
+    assert untied.decoder.weight is not untied.encoder.weight
+    assert float(untied.decoder.weight.detach().abs().max()) <= 0.1  # upstream's init_weights: uniform(-0.1, 0.1)
+
+
+def test_horizons_are_read_on_a_training_clock_that_leaves_evaluation_out(monkeypatch) -> None:
+    data = word_language_model_data(BenchText("roses", TEXT))
+    clock = StepClock()
+    real_evaluate = reference.evaluate
+    evaluations: list[float] = []
+
+    def slow_evaluate(model, validation, bptt):  # each evaluation "takes" 1000 s of wall clock
+        evaluations.append(clock.now)
+        clock.now += 1000.0
+        return real_evaluate(model, validation, bptt)
+
+    real_forward = ReferenceModel.forward
+
+    def one_second_forward(self, tokens, hidden):  # each training batch "takes" one second
+        if self.training:
+            clock.now += 1.0
+        return real_forward(self, tokens, hidden)
+
+    monkeypatch.setattr(reference, "evaluate", slow_evaluate)
+    monkeypatch.setattr(ReferenceModel, "forward", one_second_forward)
+    settings = ReferenceSettings(size=8, tied=False, dropout=0.0, batch_size=2, epochs=40)
+    result = train_reference(data, torch.device("cpu"), settings, horizons_s=(3.0, 5.0), clock=clock)
+    assert [round(item.seconds) for item in result.horizons] == [3, 5]  # not 1003: evaluations do not count
+    assert all(item.validation_nats_per_char > 0 for item in result.horizons)
+    assert result.horizons[0].epochs < result.horizons[1].epochs
+    assert len(evaluations) == 3  # one per horizon, and the epoch-end evaluation of the last (cut) epoch
+
+
+def test_horizons_past_the_last_epoch_read_the_end() -> None:
+    data = word_language_model_data(BenchText("roses", TEXT))
+    settings = ReferenceSettings(size=8, tied=True, dropout=0.0, batch_size=2, epochs=1)
+    result = train_reference(data, torch.device("cpu"), settings, horizons_s=(10_000.0,))
+    assert len(result.horizons) == 1 and result.horizons[0].epochs == 1.0
+    assert result.horizons[0].validation_nats_per_char == result.validation_nats_per_char
