@@ -92,9 +92,15 @@ def available_cores(root: Path = CGROUP_ROOT) -> int:
 
 
 def training_thread_count(reserved: int | None = None, root: Path = CGROUP_ROOT) -> int:
-    """The starting count for a training process: the cores it may use, less those reserved for the interface."""
+    """The starting count for a training process: the cores it may use, less those reserved for the interface,
+    and no more than OMP_NUM_THREADS when the user set it."""
     reserved = reserved_cores() if reserved is None else reserved
-    return max(1, available_cores(root) - reserved)
+    count = max(1, available_cores(root) - reserved)
+    try:
+        asked = int(os.environ.get("OMP_NUM_THREADS", ""))
+    except ValueError:
+        return count
+    return max(1, min(count, asked))
 
 
 def candidate_counts(start: int) -> list[int]:

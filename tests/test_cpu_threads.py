@@ -68,12 +68,17 @@ def test_available_cores_is_the_smaller_of_affinity_and_quota(tmp_path: Path, mo
 
 def test_the_app_leaves_a_core_to_its_interface(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(cpu_threads, "affinity_cores", lambda: 4)
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
     assert reserved_cores({}) == 0
     assert reserved_cores({"POET_RESERVED_CORES": "1"}) == 1
     assert reserved_cores({"POET_RESERVED_CORES": "lots"}) == 0
     assert reserved_cores({"POET_RESERVED_CORES": "-3"}) == 0
     assert training_thread_count(reserved=1, root=tmp_path) == 3
     assert training_thread_count(reserved=9, root=tmp_path) == 1  # never fewer than one
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")
+    assert training_thread_count(reserved=0, root=tmp_path) == 2  # the user's OpenMP setting caps it
+    monkeypatch.setenv("OMP_NUM_THREADS", "many")
+    assert training_thread_count(reserved=0, root=tmp_path) == 4
 
 
 def test_candidates_are_the_count_its_half_and_one() -> None:
@@ -154,3 +159,20 @@ def test_openmp_is_asked_to_sleep_unless_the_user_chose() -> None:
     chosen = {"OMP_WAIT_POLICY": "ACTIVE"}
     prefer_passive_waiting(chosen)
     assert chosen == {"OMP_WAIT_POLICY": "ACTIVE"}
+
+
+def test_the_app_starts_training_with_a_core_left_for_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    from poet_tui.app.training_process import ChildTraining
+
+    started: list[dict[str, str]] = []
+
+    class FakePopen:
+        def __init__(self, command: list[str], **options: object) -> None:
+            started.append(options["env"])  # type: ignore[arg-type]
+
+    monkeypatch.setattr("poet_tui.app.training_process.subprocess.Popen", FakePopen)
+    monkeypatch.delenv("POET_RESERVED_CORES", raising=False)
+    ChildTraining(["--corpus=x"]).start()
+    monkeypatch.setenv("POET_RESERVED_CORES", "0")
+    ChildTraining(["--corpus=x"]).start()
+    assert [environment["POET_RESERVED_CORES"] for environment in started] == ["1", "0"]

@@ -101,6 +101,11 @@ async def pipe_reader(pipe: IO[bytes]) -> asyncio.StreamReader:
     return reader
 
 
+def child_environment() -> dict[str, str]:
+    """Ours, with one core left to the interface (cpu_threads.py) unless the user said how many to leave."""
+    return {**os.environ, RESERVED_CORES_VARIABLE: os.environ.get(RESERVED_CORES_VARIABLE, "1")}
+
+
 class ChildTraining(TrainingSource):
     """`python -m poet_tui train <flags> --jsonl` in its own session, its stdout read as events."""
 
@@ -133,7 +138,7 @@ class ChildTraining(TrainingSource):
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             start_new_session=True,  # the terminal's Ctrl-C and hangup never reach it; we signal it ourselves
-            env={**os.environ, RESERVED_CORES_VARIABLE: "1"},  # one core stays with the interface (cpu_threads.py)
+            env=child_environment(),
         )
 
     def detach(self) -> None:
