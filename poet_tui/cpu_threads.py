@@ -113,14 +113,18 @@ class ThreadTuner:
     """Times training steps at each candidate thread count and keeps the fastest; tries again after `settle_s`,
     and half as often each time the same count wins again (a trial at a losing count costs a few slow steps).
 
-    The trainer calls `threads_for_next_step()` before a step and `observe(seconds)` after it. A trial runs
-    `trial_steps` steps at a count after `warmup_steps` unmeasured ones (a new thread count first rebuilds
-    OpenMP's pool), and compares medians, so one slow step (an evaluation's garbage, a page fault) cannot
-    decide. Only CPU steps are timed: a CUDA step returns before the GPU is done."""
+    The trainer calls `threads_for_next_step()` before a step and `observe(seconds)` after it. A trial times
+    steps at a count after `warmup_steps` unmeasured ones (a new count first rebuilds OpenMP's pool) until it has
+    `trial_min_steps` of them and `trial_seconds` of time (or `trial_max_steps`): many quick steps, or a few slow
+    ones, so a trial costs about the same second whatever the model. Medians are compared, so one slow step (an
+    evaluation's garbage, a page fault) cannot decide. Only CPU steps are timed: a CUDA step returns before the
+    GPU is done."""
 
     candidates: list[int]
-    trial_steps: int = 12
-    warmup_steps: int = 2
+    trial_min_steps: int = 4
+    trial_max_steps: int = 20
+    trial_seconds: float = 1.0
+    warmup_steps: int = 1
     settle_s: float = 30.0
     clock: Callable[[], float] = time.monotonic
     chosen: int = 0
@@ -158,7 +162,9 @@ class ThreadTuner:
         self.trial_seen += 1
         if self.trial_seen > self.warmup_steps:
             self.trial_times.append(seconds)
-        if len(self.trial_times) < self.trial_steps:
+        timed = len(self.trial_times)
+        enough = timed >= self.trial_min_steps and sum(self.trial_times) >= self.trial_seconds
+        if not enough and timed < self.trial_max_steps:
             return
         self.medians[self.trial_queue.pop(0)] = statistics.median(self.trial_times)
         self.trial_times, self.trial_seen = [], 0

@@ -99,7 +99,7 @@ def feed(tuner: ThreadTuner, seconds_at: dict[int, float], steps: int) -> list[i
 
 def test_the_tuner_times_each_count_then_keeps_the_fastest() -> None:
     clock = FakeClock()
-    tuner = ThreadTuner([2, 1], trial_steps=4, warmup_steps=1, settle_s=10.0, clock=clock)
+    tuner = ThreadTuner([2, 1], trial_min_steps=4, trial_seconds=0.0, warmup_steps=1, settle_s=10.0, clock=clock)
     asked = feed(tuner, {2: 0.4, 1: 0.1}, 12)
     assert asked[:5] == [2] * 5 and asked[5:10] == [1] * 5  # warm-up + trial at each count
     assert tuner.chosen == 1 and asked[10:] == [1, 1]
@@ -107,13 +107,13 @@ def test_the_tuner_times_each_count_then_keeps_the_fastest() -> None:
 
 
 def test_on_a_tie_the_larger_count_wins() -> None:
-    tuner = ThreadTuner([1, 2], trial_steps=3, warmup_steps=0, clock=FakeClock())
+    tuner = ThreadTuner([1, 2], trial_min_steps=3, trial_seconds=0.0, warmup_steps=0, clock=FakeClock())
     feed(tuner, {2: 0.2, 1: 0.2}, 6)
     assert tuner.chosen == 2
 
 
 def test_one_slow_step_does_not_decide() -> None:
-    tuner = ThreadTuner([2, 1], trial_steps=5, warmup_steps=0, clock=FakeClock())
+    tuner = ThreadTuner([2, 1], trial_min_steps=5, trial_seconds=0.0, warmup_steps=0, clock=FakeClock())
     times = iter([0.1, 0.1, 9.0, 0.1, 0.1, 0.2, 0.2, 0.2, 0.2, 0.2])  # one stall while 2 threads were timed
     for _ in range(10):
         tuner.threads_for_next_step()
@@ -123,7 +123,7 @@ def test_one_slow_step_does_not_decide() -> None:
 
 def test_the_tuner_tries_again_when_the_machine_changes_and_backs_off_while_it_does_not() -> None:
     clock = FakeClock()
-    tuner = ThreadTuner([2, 1], trial_steps=2, warmup_steps=0, settle_s=10.0, clock=clock)
+    tuner = ThreadTuner([2, 1], trial_min_steps=2, trial_seconds=0.0, warmup_steps=0, settle_s=10.0, clock=clock)
     feed(tuner, {2: 0.1, 1: 0.2}, 4)  # quiet: two threads win
     assert tuner.chosen == 2 and tuner.decisions == 1
     clock.now = 9.0
@@ -139,6 +139,15 @@ def test_the_tuner_tries_again_when_the_machine_changes_and_backs_off_while_it_d
     clock.now = 40.0
     assert feed(tuner, {2: 0.1, 1: 0.2}, 4) == [1, 1, 2, 2]  # the trial starts with the count it keeps
     assert tuner.chosen == 2 and tuner.next_settle_s == 10.0
+
+
+def test_a_trial_lasts_about_a_second_whatever_the_step() -> None:
+    slow = ThreadTuner([2, 1], trial_min_steps=4, trial_max_steps=20, trial_seconds=1.0, warmup_steps=0)
+    assert feed(slow, {2: 0.5, 1: 0.5}, 8)[:5] == [2, 2, 2, 2, 1]  # 4 slow steps pass a second: the minimum
+    quick = ThreadTuner([2, 1], trial_min_steps=4, trial_max_steps=20, trial_seconds=1.0, warmup_steps=0)
+    assert feed(quick, {2: 0.125, 1: 0.125}, 10) == [2] * 8 + [1] * 2  # eight 1/8 s steps make the second
+    tiny = ThreadTuner([2, 1], trial_min_steps=4, trial_max_steps=20, trial_seconds=1.0, warmup_steps=0)
+    assert feed(tiny, {2: 0.001, 1: 0.001}, 21) == [2] * 20 + [1]  # never more than trial_max_steps
 
 
 def test_one_candidate_never_trials() -> None:
