@@ -109,7 +109,12 @@ class CellsScreen(ModalScreen["CellFinding | None"]):
         """Show the findings for the chosen layer and text: from the cache, or from a new search."""
         self.search_serial += 1
         self.workers.cancel_group(self, "cells")
-        key = (self.serial_of_model, self.source, self.chosen_layer, self.current_text if self.source == "current" else "")
+        key = (
+            self.serial_of_model,
+            self.source,
+            self.chosen_layer,
+            self.current_text if self.source == "current" else "",
+        )
         if key in self.cache:
             self.show_findings(self.cache[key])
             self.say(f"{len(self.cache[key])} findings over {self.text_label()} (kept from before).")

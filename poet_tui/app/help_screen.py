@@ -32,8 +32,8 @@ def binding_lines(title: str, bindings: list[BindingType]) -> list[str | tuple[s
 
 def help_content() -> Content:
     from poet_tui.app.app import PoetApp
-    from poet_tui.app.checkpoints_pane import CheckpointsPane, CheckpointTable
     from poet_tui.app.cells_dialog import CellsScreen
+    from poet_tui.app.checkpoints_pane import CheckpointsPane, CheckpointTable
     from poet_tui.app.corpus_pane import CorpusPane, CorpusTable
     from poet_tui.app.gutenberg_dialog import BookTable, GutenbergScreen, SearchInput
     from poet_tui.app.lens_panel import AlternativeList

@@ -43,6 +43,7 @@ SURPRISAL_SCALE: tuple[tuple[float, str, str], ...] = (
 NEGATIVE, POSITIVE = Color.parse("#1f4e9a"), Color.parse("#a12525")
 NEUTRAL = Color.parse("#3a3a3a")
 ACTIVATION_STEPS = 5  # shades each side of zero
+ACTIVATION_RANGE = 1.0  # the engine's traces are tanh(c) or h: always in [-1, 1], drawn on that fixed scale
 CURSOR = Style.parse("bold reverse")
 
 
@@ -75,12 +76,12 @@ def surprisal_colour(bits: float) -> str:
 
 
 def activation_colour(activation: float, scale: float) -> str:
-    """Blue below zero, red above, in ACTIVATION_STEPS shades each side of `scale` (the largest |activation|)."""
+    """Blue below zero, red above, in ACTIVATION_STEPS shades each side, full at ±`scale`."""
     share = max(-1.0, min(1.0, activation / scale)) if scale > 0 else 0.0
     step = round(abs(share) * ACTIVATION_STEPS)
     if step == 0:
-        return NEUTRAL.hex
-    return NEUTRAL.blend(POSITIVE if share > 0 else NEGATIVE, step / ACTIVATION_STEPS).hex
+        return NEUTRAL.hex.lower()
+    return NEUTRAL.blend(POSITIVE if share > 0 else NEGATIVE, step / ACTIVATION_STEPS).hex.lower()
 
 
 def token_colour(token: ScoredToken, mode: LensMode) -> str:
@@ -120,15 +121,13 @@ def traced_content(text: str, offset: int, trace: Sequence[tuple[int, int, float
     return Content(text, spans)
 
 
-def trace_scale(trace: Sequence[tuple[int, int, float]]) -> float:
-    return max((abs(activation) for _start, _end, activation in trace), default=0.0)
-
-
 def swatches(scale: tuple[tuple[float, str, str], ...]) -> list[tuple[str, str]]:
     return [(f" {label} ", f"on {colour}") for _limit, colour, label in scale]
 
 
-def legend(mode: LensMode, bits_per_char: float | None = None, unit: str | None = None, scale: float = 0.0) -> Content:
+def legend(
+    mode: LensMode, bits_per_char: float | None = None, unit: str | None = None, scale: float = ACTIVATION_RANGE
+) -> Content:
     """One line: the mode, its colour scale, and the figure that goes with it (bits/char, or which unit)."""
     parts: list[str | tuple[str, str]] = []
     if mode == "confidence":

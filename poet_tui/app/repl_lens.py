@@ -12,14 +12,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from textual import on, work
+from textual import work
 from textual.binding import Binding
 from textual.content import Content
 from textual.message import Message
 from textual.widgets import OptionList, Static
 
 from poet_tui.app.lens_panel import AlternativeList, AlternativesPanel, CursorClosed, TokenStep
-from poet_tui.app.lens_view import MODES, LensMode, legend, shown_token, trace_scale
+from poet_tui.app.lens_view import MODES, LensMode, legend, shown_token
 from poet_tui.app.transcript import SEGMENT_CHARS, Exchange, TokenClicked, Transcript
 from poet_tui.errors import PoetError
 
@@ -162,13 +162,11 @@ class ReplLens:
             return
         target = self.lens_target()
         bits = target.bits_per_char if target is not None else None
-        unit, scale = None, 0.0
+        unit = None
         if self.lens_unit is not None:
             finding = self.lens_unit
             unit = f"layer {finding.layer} unit {finding.unit} ({finding.feature}, r {finding.correlation:+.2f})"
-            if target is not None and target.trace is not None:
-                scale = trace_scale(target.trace)
-        content = legend(self.lens_mode, bits, unit, scale)
+        content = legend(self.lens_mode, bits, unit)
         if self.lens_pending:
             content = Content.assemble(content, (" · working…", "$text-warning"))
         widget.update(content)
@@ -308,8 +306,10 @@ class ReplLens:
         if exchange is not None and exchange.scores and self.lens_mode in SCORED_MODES:
             self.open_cursor(exchange, message.index)
 
-    @on(OptionList.OptionSelected, "#lens-alternatives")
-    def alternative_chosen(self, event: OptionList.OptionSelected) -> None:
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        """Enter on an alternative (a mixin cannot use @on: Textual collects those from widget classes only)."""
+        if event.option_list.id != "lens-alternatives":
+            return
         event.stop()
         exchange = self.exchanges.get(self.cursor_exchange) if self.cursor_exchange is not None else None
         alternative = self.query_one(AlternativesPanel).chosen(event.option_index)
@@ -356,14 +356,14 @@ class ReplLens:
             return
         self.app.push_screen(ScoreTextScreen(), self.text_given)
 
-    def text_given(self, text: str | None) -> None:
+    async def text_given(self, text: str | None) -> None:
         if not text or self.loaded is None:
             return
         exchange = self.new_exchange("")
         exchange.scored_text = True
         exchange.preset_text = text_chunks(text)
         self.exchanges[exchange.exchange_id] = exchange
-        self.query_one(Transcript).add_exchange(exchange)
+        await self.query_one(Transcript).add_exchange(exchange)  # shown before its scores can come
         if self.lens_mode not in SCORED_MODES:
             self.set_lens_mode("surprisal")
         exchange.set_lens(self.lens_mode)

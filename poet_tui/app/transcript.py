@@ -19,9 +19,10 @@ from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.message import Message
+from textual.widget import AwaitMount
 from textual.widgets import Static
 
-from poet_tui.app.lens_view import LensMode, scored_content, trace_scale, traced_content
+from poet_tui.app.lens_view import ACTIVATION_RANGE, LensMode, scored_content, traced_content
 from poet_tui.app.overlap_view import highlighted, novelty_text
 from poet_tui.form_choice import forced_note
 from poet_tui.overlap import DEFAULT_MIN_COPY, Match, Span, copied_spans, highlight_regions, novelty
@@ -121,7 +122,7 @@ class Exchange(Vertical):
         if self.lens in ("confidence", "surprisal") and self.scores is not None:
             body = scored_content(text, offset, self.scores, self.lens, self.cursor)
         elif self.lens == "cells" and self.trace is not None:
-            body = traced_content(text, offset, self.trace, trace_scale(self.trace))
+            body = traced_content(text, offset, self.trace, ACTIVATION_RANGE)
         else:
             body = highlighted(text, offset, self.regions, self.selected_span)
         if not first:
@@ -275,9 +276,12 @@ class Transcript(VerticalScroll):
         if was_at_end:
             self.scroll_end(animate=False)
 
-    def add_exchange(self, exchange: Exchange) -> None:
-        self.mount(exchange)
+    def add_exchange(self, exchange: Exchange) -> AwaitMount:
+        """Mount `exchange` at the end; awaiting the result waits until it is mounted (a scored text is, before its
+        scores may come)."""
+        mounted = self.mount(exchange)
         self.scroll_end(animate=False)
+        return mounted
 
     def add_note(self, text: str, welcome: bool = False) -> None:
         self.mount(Static(Content.styled(text, "$text-muted"), classes="note welcome" if welcome else "note"))
