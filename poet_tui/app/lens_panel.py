@@ -84,7 +84,10 @@ class AlternativesPanel(Vertical):
     def compose(self) -> ComposeResult:
         yield Static(id="lens-token")
         yield AlternativeList(id="lens-alternatives")
-        yield Static(Content.styled("enter branches · ←→ token · esc back", "$text-muted"), id="lens-hint")
+        yield Static(Content.styled("⏎ branch · ←→ token · esc back", "$text-muted"), id="lens-hint")
+
+    def on_mount(self) -> None:
+        self.border_title = "alternatives"
 
     def show_token(self, token: TokenScore | None, number: int = 0, count: int = 0) -> None:
         """Show `token` (the `number`th of `count`) and its alternatives; None hides the panel."""
@@ -96,8 +99,7 @@ class AlternativesPanel(Vertical):
             Content.assemble(
                 (f"token {number} of {count} ", "$text-muted"),
                 (shown_token(token.text), "bold"),
-                f"\np {token.probability:.1%} · {token.surprisal_bits:.2f} bits\n",
-                ("alternatives the model considered:", "$text-muted"),
+                f"\np {token.probability:.1%} · {token.surprisal_bits:.2f} bits",
             )
         )
         options = self.query_one(AlternativeList)

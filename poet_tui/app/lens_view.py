@@ -136,10 +136,11 @@ def legend(
         parts += [("lens: surprisal, bits ", "bold"), *swatches(SURPRISAL_SCALE)]
     elif mode == "cells":
         parts += [("lens: cell ", "bold"), (unit or "no unit chosen (f9)", "")]
-        if unit is not None:
-            shades = [activation_colour(scale * step / ACTIVATION_STEPS, scale) for step in range(-5, 6)]
-            parts += [(f"  {-scale:+.2f} ", "$text-muted"), *[("  ", f"on {shade}") for shade in shades]]
-            parts.append((f" {scale:+.2f}", "$text-muted"))
+        if unit is not None:  # blocks drawn in the colour, so the scale survives a wrapped line at 80 columns
+            steps = range(-ACTIVATION_STEPS, ACTIVATION_STEPS + 1)
+            shades = [activation_colour(scale * step / ACTIVATION_STEPS, scale) for step in steps]
+            parts += [(f" {-scale:+g} ", "$text-muted"), *[("█", shade) for shade in shades]]
+            parts.append((f" {scale:+g}", "$text-muted"))
     if bits_per_char is not None and mode in ("confidence", "surprisal"):
         parts.append((f" · {bits_per_char:.2f} bits/char", "bold"))
     return Content.assemble(*parts)

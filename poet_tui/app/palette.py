@@ -72,7 +72,7 @@ ENTRIES: tuple[PaletteEntry, ...] = (
     PaletteEntry("repl.poem", "REPL: stop at the end of a poem, on or off", "repl"),
     PaletteEntry("repl.min_copy", "REPL: shortest copy highlighted (8, 12, 20, 40)", "repl"),
     PaletteEntry("repl.lens", "REPL: lens: colour tokens by probability, surprisal or a cell", "repl"),
-    PaletteEntry("repl.tokens", "REPL: walk the tokens and the alternatives (branch from one)", "repl"),
+    PaletteEntry("repl.tokens", "REPL: token cursor with the alternatives (Enter branches)", "repl"),
     PaletteEntry("repl.score", "REPL: score a text: paste or load a poem", "repl"),
     PaletteEntry("repl.cells", "REPL: cells: hidden units that track features of the text", "repl"),
     PaletteEntry("repl.regenerate", "REPL: regenerate the last prompt", "repl"),

@@ -165,7 +165,7 @@ class ReplLens:
         unit = None
         if self.lens_unit is not None:
             finding = self.lens_unit
-            unit = f"layer {finding.layer} unit {finding.unit} ({finding.feature}, r {finding.correlation:+.2f})"
+            unit = f"layer {finding.layer} unit {finding.unit}: {finding.feature} r {finding.correlation:+.2f}"
         content = legend(self.lens_mode, bits, unit)
         if self.lens_pending:
             content = Content.assemble(content, (" · working…", "$text-warning"))
@@ -363,10 +363,10 @@ class ReplLens:
         exchange.scored_text = True
         exchange.preset_text = text_chunks(text)
         self.exchanges[exchange.exchange_id] = exchange
-        await self.query_one(Transcript).add_exchange(exchange)  # shown before its scores can come
-        if self.lens_mode not in SCORED_MODES:
-            self.set_lens_mode("surprisal")
-        exchange.set_lens(self.lens_mode)
+        transcript = self.query_one(Transcript)
+        await transcript.add_exchange(exchange)  # shown before its scores can come
+        transcript.call_after_refresh(transcript.scroll_end, animate=False)  # its text came in on mount
+        self.set_lens_mode("surprisal")  # where the model is surprised: what a scored text is for
         self.lens_pending.add(exchange.exchange_id)
         self.score_given_text(self.loaded, exchange.exchange_id, text)
         self.refresh_legend()

@@ -123,6 +123,8 @@ class Exchange(Vertical):
             body = scored_content(text, offset, self.scores, self.lens, self.cursor)
         elif self.lens == "cells" and self.trace is not None:
             body = traced_content(text, offset, self.trace, ACTIVATION_RANGE)
+        elif self.lens != "off":
+            body = Content(text)  # the lens is on but has nothing for this text: no other colours to mislead
         else:
             body = highlighted(text, offset, self.regions, self.selected_span)
         if not first:

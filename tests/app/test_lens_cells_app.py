@@ -78,7 +78,7 @@ def test_f9_finds_cells_in_a_worker_and_choosing_one_colours_the_text_by_its_act
             for position in range(start, end):
                 assert backgrounds(styles[position]) == {activation_colour(activation, 1.0).lower()}
         legend = text_of(app.query_one("#lens-legend"))
-        assert f"layer {chosen.layer} unit {chosen.unit} ({chosen.feature}, r {chosen.correlation:+.2f})" in legend
+        assert f"layer {chosen.layer} unit {chosen.unit}: {chosen.feature} r {chosen.correlation:+.2f}" in legend
 
         await pilot.press("f7", "f7")  # cells → off → probability
         assert repl.lens_mode == "confidence"

@@ -114,3 +114,28 @@ def test_a_scoring_failure_is_one_sentence(trained_run: Run, monkeypatch: pytest
         assert repl_lens.TOP_K > 0
 
     run_app(app, script)
+
+
+def test_the_lens_keys_are_in_the_footer_the_help_and_the_palette(poet_home: Any) -> None:
+    from poet_tui.app.help_screen import help_content
+    from poet_tui.app.palette import palette_commands
+
+    app = RecordingApp(load_engine=False)
+
+    async def script(pilot: Pilot[Any]) -> None:
+        await pilot.press("f5")
+        shown = {binding.key for (_, binding, enabled, _) in app.active_bindings.values() if binding.show}
+        assert {"f7", "f8", "f9", "ctrl+s"} <= shown
+        helps = {command.title: command.help for command in palette_commands(app)}
+        assert helps["REPL: lens: colour tokens by probability, surprisal or a cell"].startswith("f7")
+        assert helps["REPL: token cursor with the alternatives (Enter branches)"].startswith("f8")
+        assert helps["REPL: score a text: paste or load a poem"].startswith("^s")
+        assert helps["REPL: cells: hidden units that track features of the text"].startswith("f9")
+        text = help_content().plain
+        for section in ("Tokens and alternatives (f8 in REPL)", "Score a text (^s in REPL)", "Cells (f9 in REPL)"):
+            assert section in text
+        repl = app.query_one(ReplPane)
+        await pilot.press("f7")  # no model yet: the mode still cycles, and nothing is scored
+        assert repl.lens_mode == "confidence" and not repl.lens_pending and app.errors() == []
+
+    run_app(app, script)
