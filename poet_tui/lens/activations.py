@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from poet_tui.errors import PoetError
+from poet_tui.lens.threads import one_thread_on_cpu
 from poet_tui.model import RNNLanguageModel
 
 KINDS = ("cell", "hidden")
@@ -117,22 +118,23 @@ def iterate_activations(
         ids = torch.tensor(token_ids[start : start + chunk], dtype=torch.long, device=device)
         layer_input = model.embedding(ids)
         found: dict[int, torch.Tensor] = {}
-        for index, runner in enumerate(runners):
-            if lstm:
-                state = (hidden[index][None, None].contiguous(), cells[index][None, None].contiguous())
-                output, (_, last_cell) = runner.module(layer_input[None], state)
-            else:
-                output, _ = runner.module(layer_input[None], hidden[index][None, None].contiguous())
-            output = output[0]
-            if index in wanted:
-                if kind == "cell":
-                    found[index] = lstm_cells(runner, layer_input, output, hidden[index], cells[index])
+        with one_thread_on_cpu(device):  # not across the yield: the caller's code between chunks keeps its cores
+            for index, runner in enumerate(runners):
+                if lstm:
+                    state = (hidden[index][None, None].contiguous(), cells[index][None, None].contiguous())
+                    output, (_, last_cell) = runner.module(layer_input[None], state)
                 else:
-                    found[index] = output
-            hidden[index] = output[-1]
-            if lstm:
-                cells[index] = last_cell[0, 0]
-            layer_input = output
+                    output, _ = runner.module(layer_input[None], hidden[index][None, None].contiguous())
+                output = output[0]
+                if index in wanted:
+                    if kind == "cell":
+                        found[index] = lstm_cells(runner, layer_input, output, hidden[index], cells[index])
+                    else:
+                        found[index] = output
+                hidden[index] = output[-1]
+                if lstm:
+                    cells[index] = last_cell[0, 0]
+                layer_input = output
         yield start, found
 
 

@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as functional
 
 from poet_tui.errors import PoetError
+from poet_tui.lens.threads import one_thread_on_cpu
 from poet_tui.lens.tokens import completion_spans, require_spellable, token_labels, tokenize_text
 from poet_tui.model import RNNLanguageModel
 from poet_tui.tokenizers import Tokenizer
@@ -96,7 +97,8 @@ def predict(model: RNNLanguageModel, context_ids: Sequence[int], token_ids: Sequ
         state = None
         for start in range(0, inputs.numel(), WINDOW):
             window = inputs[start : start + WINDOW].unsqueeze(0)
-            logits, state = model(window, state)
+            with one_thread_on_cpu(device):
+                logits, state = model(window, state)
             begin = max(0, first_scored - start)
             if begin >= window.shape[1]:
                 continue
