@@ -2,17 +2,19 @@
 in bits, or per token from one hidden unit's activation (Karpathy's red/blue view), the token under the cursor
 marked, and the one-line legend that names the scale.
 
-Pure functions over plain numbers, so the colours can be tested without a model. Each token's span may carry a
-click action (`token(N)`) so the mouse can put the cursor on it."""
+Pure functions over plain numbers, so the colours can be tested without a model. Each token's span carries its
+index in its style's meta (TOKEN_META) so a click can put the cursor on it."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Literal, Protocol
 
-from textual.color import Color
 from textual.content import Content, Span
 from textual.style import Style
+
+from poet_tui.lens.colours import SURPRISAL_STEPS, readable_text_colour
+from poet_tui.lens.colours import activation_colour as engine_activation_colour
 
 LensMode = Literal["off", "confidence", "surprisal", "cells"]
 MODES: tuple[LensMode, ...] = ("off", "confidence", "surprisal", "cells")
@@ -23,28 +25,25 @@ MODE_NAMES: dict[LensMode, str] = {
     "cells": "cell activation",
 }
 
-# Dark backgrounds that keep the default text readable in light and dark themes (as overlap_view's palette).
-# Confidence: red where the model hardly expected the token, green where it was sure.
+# The engine's colours (poet_tui/lens/colours.py), shared with `poet lens` and its HTML page: surprisal from green
+# to red in five steps, and the same five for confidence the other way round (sure is green, unlikely is red);
+# a unit's activation from blue through white to red. Each token's text is black or white, whichever reads.
+_GREEN, _LIGHT_GREEN, _YELLOW, _ORANGE, _RED = (step.colour for step in SURPRISAL_STEPS)
 CONFIDENCE_SCALE: tuple[tuple[float, str, str], ...] = (
-    (0.05, "#8b1e1e", "<5%"),
-    (0.20, "#8a4b12", "<20%"),
-    (0.50, "#6b6414", "<50%"),
-    (0.80, "#35622a", "<80%"),
-    (1.01, "#1d4f3c", "≥80%"),
+    (0.05, _RED, "<5%"),
+    (0.20, _ORANGE, "<20%"),
+    (0.50, _YELLOW, "<50%"),
+    (0.80, _LIGHT_GREEN, "<80%"),
+    (1.01, _GREEN, "≥80%"),
 )
-# Surprisal: calm blue for the expected, hot red where the model was surprised.
-SURPRISAL_SCALE: tuple[tuple[float, str, str], ...] = (
-    (1.0, "#1c2f4a", "<1"),
-    (2.0, "#2d4f6e", "1–2"),
-    (4.0, "#6b5a1a", "2–4"),
-    (8.0, "#8a4b12", "4–8"),
-    (float("inf"), "#8b1e1e", "≥8"),
+SURPRISAL_SCALE: tuple[tuple[float, str, str], ...] = tuple(
+    (step.below_bits, step.colour, label)
+    for step, label in zip(SURPRISAL_STEPS, ("<1", "1–2", "2–4", "4–8", "≥8"), strict=True)
 )
-NEGATIVE, POSITIVE = Color.parse("#1f4e9a"), Color.parse("#a12525")
-NEUTRAL = Color.parse("#3a3a3a")
-ACTIVATION_STEPS = 5  # shades each side of zero
+ACTIVATION_STEPS = 5  # legend blocks each side of zero
 ACTIVATION_RANGE = 1.0  # the engine's traces are tanh(c) or h: always in [-1, 1], drawn on that fixed scale
 CURSOR = Style.parse("bold reverse")
+TOKEN_META = "lens-token"  # the index of the scored token under the mouse, read by a click
 
 
 class ScoredToken(Protocol):
@@ -75,13 +74,14 @@ def surprisal_colour(bits: float) -> str:
     return binned(bits, SURPRISAL_SCALE)
 
 
-def activation_colour(activation: float, scale: float) -> str:
-    """Blue below zero, red above, in ACTIVATION_STEPS shades each side, full at ±`scale`."""
-    share = max(-1.0, min(1.0, activation / scale)) if scale > 0 else 0.0
-    step = round(abs(share) * ACTIVATION_STEPS)
-    if step == 0:
-        return NEUTRAL.hex.lower()
-    return NEUTRAL.blend(POSITIVE if share > 0 else NEGATIVE, step / ACTIVATION_STEPS).hex.lower()
+def activation_colour(activation: float, scale: float = ACTIVATION_RANGE) -> str:
+    """Blue below zero, white at zero, red above, full at ±`scale` (the engine's scale)."""
+    return engine_activation_colour(activation / scale if scale > 0 else 0.0)
+
+
+def on(colour: str) -> str:
+    """A background and the text colour that reads on it."""
+    return f"{readable_text_colour(colour)} on {colour}"
 
 
 def token_colour(token: ScoredToken, mode: LensMode) -> str:
@@ -89,8 +89,9 @@ def token_colour(token: ScoredToken, mode: LensMode) -> str:
 
 
 def click_style(colour: str, index: int | None) -> Style:
-    background = Style.parse(f"on {colour}")
-    return background if index is None else background + Style.from_meta({"@click": f"token({index})"})
+    background = Style.parse(on(colour))
+    # Not "@click": Textual draws such spans in its link colour, over the text colour that reads on the background.
+    return background if index is None else background + Style.from_meta({TOKEN_META: index})
 
 
 def scored_content(
@@ -117,12 +118,12 @@ def traced_content(text: str, offset: int, trace: Sequence[tuple[int, int, float
     for start, stop, activation in trace:
         low, high = max(start, offset), min(stop, end)
         if high > low:
-            spans.append(Span(low - offset, high - offset, f"on {activation_colour(activation, scale)}"))
+            spans.append(Span(low - offset, high - offset, on(activation_colour(activation, scale))))
     return Content(text, spans)
 
 
 def swatches(scale: tuple[tuple[float, str, str], ...]) -> list[tuple[str, str]]:
-    return [(f" {label} ", f"on {colour}") for _limit, colour, label in scale]
+    return [(f" {label} ", on(colour)) for _limit, colour, label in scale]
 
 
 def legend(

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
@@ -22,7 +23,7 @@ from textual.message import Message
 from textual.widget import AwaitMount
 from textual.widgets import Static
 
-from poet_tui.app.lens_view import ACTIVATION_RANGE, LensMode, scored_content, traced_content
+from poet_tui.app.lens_view import ACTIVATION_RANGE, TOKEN_META, LensMode, scored_content, traced_content
 from poet_tui.app.overlap_view import highlighted, novelty_text
 from poet_tui.form_choice import forced_note
 from poet_tui.overlap import DEFAULT_MIN_COPY, Match, Span, copied_spans, highlight_regions, novelty
@@ -44,11 +45,13 @@ class TokenClicked(Message):
 
 
 class Segment(Static):
-    """A stretch of an exchange's text; a click on a scored token (its `@click` meta) moves the token cursor."""
+    """A stretch of an exchange's text; a click on a scored token (its index in the style's meta) moves the
+    token cursor."""
 
-    def action_token(self, index: int) -> None:
+    def on_click(self, event: events.Click) -> None:
+        index = event.style.meta.get(TOKEN_META)
         exchange = self.parent
-        if isinstance(exchange, Exchange):
+        if isinstance(index, int) and isinstance(exchange, Exchange):
             self.post_message(TokenClicked(exchange.exchange_id, index))
 
 
