@@ -109,6 +109,7 @@ def stream_completion(
     settings: SamplingSettings,
     stats: CompletionStats | None = None,
     form: Form | None = None,
+    prompt_ids: list[int] | None = None,
 ) -> Generator[str, None, None]:
     """Yield the completion of `prompt` one decoded piece at a time (the prompt itself is not repeated).
 
@@ -116,10 +117,19 @@ def stream_completion(
     mode is switched off per step rather than across `yield`, so the caller's code between pieces runs as usual.
     With a `form`, each token is drawn among those that keep the poem in it, and the completion ends exactly when
     the form is complete (the length setting does not cut it short).
+    With `prompt_ids` (the exact tokens to read, normally starting with `<eod>`: a branch of an earlier
+    completion) the prompt is not tokenized again; a form then follows the text those tokens decode to.
     """
     settings.validate()
     device = next(model.parameters()).device
-    prompt_ids = prompt_token_ids(tokenizer, prompt)
+    if prompt_ids is None:
+        prompt_ids = prompt_token_ids(tokenizer, prompt)
+    else:
+        if not prompt_ids or not all(0 <= token_id < model.config.vocab_size for token_id in prompt_ids):
+            raise PoetError(
+                f"a completion starts from one or more token ids below {model.config.vocab_size} (<eod> starts a poem)."
+            )
+        prompt = tokenizer.decode(prompt_ids)
     stats = stats if stats is not None else CompletionStats()
     chooser = TokenChooser(model.config.vocab_size, device, make_generator(device, settings.seed))
     constraint = None
@@ -142,6 +152,7 @@ def stream_completion(
         stepper: Stepper | None = None
         while True:
             stats.tokens += 1
+            stats.token_ids.append(token_id)
             if stats.first_token_seconds is None:
                 stats.first_token_seconds = time.perf_counter() - stats.started
             if constraint is not None:

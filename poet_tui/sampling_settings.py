@@ -120,6 +120,7 @@ class CompletionStats:
     stopped_at_end_of_poem: bool = False
     stepper: str = ""  # how tokens after the first were made: "eager" or "cuda-graph"
     forced_steps: int = 0  # with a form: tokens the form chose because the model gave its choices almost no chance
+    token_ids: list[int] = field(default_factory=list)  # every token drawn, an ending <eod> included (the lens)
 
     @property
     def seconds(self) -> float:

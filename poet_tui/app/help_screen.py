@@ -32,11 +32,14 @@ def binding_lines(title: str, bindings: list[BindingType]) -> list[str | tuple[s
 
 def help_content() -> Content:
     from poet_tui.app.app import PoetApp
+    from poet_tui.app.cells_dialog import CellsScreen
     from poet_tui.app.checkpoints_pane import CheckpointsPane, CheckpointTable
     from poet_tui.app.corpus_pane import CorpusPane, CorpusTable
     from poet_tui.app.gutenberg_dialog import BookTable, GutenbergScreen, SearchInput
+    from poet_tui.app.lens_panel import AlternativeList
     from poet_tui.app.live_widgets import LossPlot
     from poet_tui.app.repl_pane import PromptInput, ReplPane
+    from poet_tui.app.score_dialog import ScoreTextScreen
     from poet_tui.app.train_pane import TrainPane
 
     parts: list[str | tuple[str, str]] = [(ABOUT + "\n", "$text-muted")]
@@ -47,6 +50,9 @@ def help_content() -> Content:
     parts += binding_lines("Train (F3)", [*TrainPane.BINDINGS, *LossPlot.BINDINGS])
     parts += binding_lines("Checkpoints (F4)", [*CheckpointTable.BINDINGS, *CheckpointsPane.BINDINGS])
     parts += binding_lines("REPL (F5)", [*PromptInput.BINDINGS, *ReplPane.BINDINGS])
+    parts += binding_lines("Tokens and alternatives (f8 in REPL)", AlternativeList.BINDINGS)
+    parts += binding_lines("Score a text (^s in REPL)", ScoreTextScreen.BINDINGS)
+    parts += binding_lines("Cells (f9 in REPL)", CellsScreen.BINDINGS)
     return Content.assemble(*parts).rstrip()
 
 

@@ -93,8 +93,9 @@ class TokensGenerated(Message):
 
 
 class CompletionFinished(Message):
-    """A completion ended: how many tokens, how fast, and why; how many steps its form forced; and the sentence
-    of a PoetError that ended it (a form the model cannot write, a prompt that breaks it), if one did."""
+    """A completion ended: how many tokens, how fast, and why; how many steps its form forced; the sentence of
+    a PoetError that ended it (a form the model cannot write, a prompt that breaks it), if one did; and the ids
+    of every token it drew."""
 
     def __init__(
         self,
@@ -104,6 +105,7 @@ class CompletionFinished(Message):
         reason: str,
         forced_steps: int = 0,
         error: str | None = None,
+        token_ids: list[int] | None = None,
     ) -> None:
         super().__init__()
         self.exchange_id = exchange_id
@@ -112,6 +114,7 @@ class CompletionFinished(Message):
         self.reason = reason
         self.forced_steps = forced_steps
         self.error = error
+        self.token_ids = token_ids  # every token the completion drew (the lens scores exactly these)
 
 
 class WorkerFailed(Message):

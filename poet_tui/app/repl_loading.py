@@ -6,23 +6,36 @@ that none is loaded, and a prompt submitted meanwhile is queued: it runs when th
 replaces it, escape drops it). If the load fails, the queued prompt is dropped and the transcript says so.
 
 The load runs in a daemon thread (background.py): quitting never waits for it. Each load has a serial number,
-so what an older, superseded load reports is ignored."""
+so what an older, superseded load reports is ignored. The header naming the model, and ctrl+o's picker, are
+here too."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from textual import work
 from textual.app import App
+from textual.content import Content
 from textual.message import Message
-from textual.widgets import LoadingIndicator
+from textual.widgets import LoadingIndicator, Static
 
 from poet_tui.app import torch_threads
 from poet_tui.app.background import ThreadFailed, post_from_thread, start_daemon
+from poet_tui.app.modals import ModelPicker
 from poet_tui.app.transcript import Transcript
+from poet_tui.formatting import format_float, human_count
 from poet_tui.sampling_settings import SamplingSettings
 
 STAGES = ("importing PyTorch", "reading the checkpoint", "warming up")
 NO_MODEL = "No model is loaded: pick one with ctrl+o, or press Enter on a checkpoint in the Checkpoints pane (F4)."
+
+
+class ModelChoices(Message):
+    """(label, checkpoint path) of every checkpoint, newest first, for the model picker."""
+
+    def __init__(self, choices: list[tuple[str, str]]) -> None:
+        super().__init__()
+        self.choices = choices
 
 
 class LoadProgress(Message):
@@ -78,7 +91,6 @@ class ModelLoading:
 
         def query_one(self, selector: Any, expect_type: Any = None) -> Any: ...
         def post_message(self, message: Any) -> bool: ...
-        def show_model(self) -> None: ...
         def refresh_status(self) -> None: ...
         def generate_from(self, prompt: str) -> None: ...
         def model_ready(self) -> None: ...
@@ -158,6 +170,48 @@ class ModelLoading:
             transcript.add_note(f"Still using {self.loaded.label}.")
         self.show_loading()
         self.post_message(ThreadFailed("loading a model", message.error))
+
+    # ----- the header, and picking a model -----
+    def show_model(self) -> None:
+        widget = self.query_one("#repl-model", Static)
+        loaded = self.loaded
+        if self.model_loading is not None:
+            widget.update(Content.styled(self.loading_header(), "$text-warning"))
+            return
+        if loaded is None:
+            widget.update(Content.styled("no model loaded · ctrl+o opens one", "$text-muted"))
+            return
+        metadata = loaded.metadata
+        widget.update(
+            Content.assemble(
+                ("model ", "$text-muted"),
+                (loaded.label, "bold"),
+                f" · {loaded.tokenizer.kind} · {human_count(metadata.get('parameters'))} params",
+                f" · step {metadata.get('step', 0):,} · {format_float(metadata.get('val_bpc'))} bits/char",
+            )
+        )
+
+    def action_open_model(self) -> None:
+        self.list_models()
+
+    @work(thread=True, exclusive=True, group="list-models", exit_on_error=False)
+    def list_models(self) -> None:
+        from poet_tui.run_catalog import checkpoint_summaries
+        from poet_tui.runs import RunStore
+
+        usable = (summary for summary in checkpoint_summaries(RunStore().list()) if summary.problem is None)
+        summaries = sorted(usable, key=lambda s: s.created, reverse=True)
+        choices = [
+            (f"{s.run_id}/{s.stem} · step {s.step:,} · {format_float(s.val_bpc)} bits/char", s.path) for s in summaries
+        ]
+        self.post_message(ModelChoices(choices))
+
+    def on_model_choices(self, message: ModelChoices) -> None:
+        self.app.push_screen(ModelPicker(message.choices), self.model_picked)
+
+    def model_picked(self, path: str | None) -> None:
+        if path:
+            self.open_model(path)
 
 
 def shown_prompt(prompt: str) -> str:

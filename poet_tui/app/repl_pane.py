@@ -3,7 +3,8 @@
 Sampling settings live in one `SamplingSettings` object that the generating thread re-reads before every
 token, so a key pressed mid-stream (temperature, length, top-k, top-p, seed, poem) steers the rest of it. The
 form (ctrl+f, or the F6 row) is fixed per completion: it is handed to the worker when the completion starts.
-Copied-span highlighting and novelty live in repl_overlap.py."""
+Copied-span highlighting and novelty live in repl_overlap.py; the lens (probability, surprisal, alternatives
+and branches, cells) in repl_lens.py."""
 
 from __future__ import annotations
 
@@ -15,21 +16,20 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
-from textual.message import Message
 from textual.widgets import Input, LoadingIndicator, Static
 from textual.worker import get_current_worker
 
 from poet_tui.app.form_picker import FormPicker, app_sentence
+from poet_tui.app.lens_panel import AlternativesPanel
 from poet_tui.app.messages import CompletionFinished, ForwardWorkerFailures, TokensGenerated
-from poet_tui.app.modals import ModelPicker
 from poet_tui.app.overlap_panel import OverlapPanel
+from poet_tui.app.repl_lens import LENS_BINDINGS, ReplLens
 from poet_tui.app.repl_loading import NO_MODEL, ModelLoading
 from poet_tui.app.repl_overlap import ReplOverlap, status_part
 from poet_tui.app.sampling_form import SamplingForm, describe
 from poet_tui.app.transcript import Exchange, Transcript
 from poet_tui.errors import PoetError
 from poet_tui.form_choice import FormChoice, default_form_name, default_note
-from poet_tui.formatting import format_float, human_count
 from poet_tui.sampling_settings import SamplingSettings
 
 if TYPE_CHECKING:
@@ -40,14 +40,6 @@ BATCH_SECONDS = 1 / 30  # the generating thread posts what it has about 30 times
 TEMPERATURE_STEP = 0.05
 LENGTH_STEP = 16
 WELCOME = f"Type a prompt and press Enter; the model continues it. An empty prompt starts a new poem.\n{NO_MODEL}"
-
-
-class ModelChoices(Message):
-    """(label, checkpoint path) of every checkpoint, newest first, for the model picker."""
-
-    def __init__(self, choices: list[tuple[str, str]]) -> None:
-        super().__init__()
-        self.choices = choices
 
 
 class PromptInput(Input):
@@ -75,7 +67,7 @@ class PromptInput(Input):
         self.cursor_position = len(self.value)
 
 
-class ReplPane(ModelLoading, ReplOverlap, ForwardWorkerFailures, Vertical):
+class ReplPane(ModelLoading, ReplOverlap, ReplLens, ForwardWorkerFailures, Vertical):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "stop", "Stop", id="repl.stop"),
         Binding("ctrl+r", "regenerate", "Regenerate", id="repl.regenerate"),
@@ -113,6 +105,7 @@ class ReplPane(ModelLoading, ReplOverlap, ForwardWorkerFailures, Vertical):
             priority=True,
         ),
         Binding("alt+p", "copy(-1)", "Previous copied span", show=False, id="repl.copy_previous", priority=True),
+        *LENS_BINDINGS,
     ]
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -124,13 +117,17 @@ class ReplPane(ModelLoading, ReplOverlap, ForwardWorkerFailures, Vertical):
         self.streaming: int | None = None
         self.last_prompt: str | None = None
         self.last_speed: float | None = None
+        self.lens_pending: set[int] = set()
+        self.cell_cache: dict[object, object] = {}
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="repl-header"):
             yield Static(id="repl-model")
             yield LoadingIndicator(id="repl-loading")
         yield OverlapPanel(id="overlap-panel")
+        yield AlternativesPanel(id="lens-panel")
         yield Transcript(id="transcript", classes="panel")
+        yield Static(id="lens-legend")
         yield Static(id="repl-status")
         yield SamplingForm(id="repl-settings")
         yield FormPicker(id="repl-form")
@@ -142,6 +139,8 @@ class ReplPane(ModelLoading, ReplOverlap, ForwardWorkerFailures, Vertical):
         self.query_one("#repl-settings").display = False
         self.query_one("#repl-form").display = False
         self.query_one(OverlapPanel).display = False
+        self.query_one(AlternativesPanel).display = False
+        self.query_one("#lens-legend").display = False
         self.show_loading()
         self.settings_changed()
 
@@ -155,6 +154,8 @@ class ReplPane(ModelLoading, ReplOverlap, ForwardWorkerFailures, Vertical):
         transcript.query(".welcome").remove()
         transcript.add_note(f"Loaded {self.loaded.label}. Type a prompt and press Enter (empty: a new poem).")
         self.set_form(FormChoice.of(default_form_name(self.loaded.metadata)))
+        self.lens_unit = None  # a unit of the model before
+        self.set_lens_mode("off" if self.lens_mode == "cells" else self.lens_mode)
         note = default_note(self.loaded.metadata)
         if note is not None:
             transcript.add_note(f"{note[:1].upper()}{note[1:]}, so poems start in that form; ctrl+f changes it.")
@@ -162,47 +163,6 @@ class ReplPane(ModelLoading, ReplOverlap, ForwardWorkerFailures, Vertical):
             self.without_index("an exported model carries no training text to compare with")
         else:
             self.start_indexing(self.loaded.run)
-
-    def show_model(self) -> None:
-        widget = self.query_one("#repl-model", Static)
-        loaded = self.loaded
-        if self.model_loading is not None:
-            widget.update(Content.styled(self.loading_header(), "$text-warning"))
-            return
-        if loaded is None:
-            widget.update(Content.styled("no model loaded · ctrl+o opens one", "$text-muted"))
-            return
-        metadata = loaded.metadata
-        widget.update(
-            Content.assemble(
-                ("model ", "$text-muted"),
-                (loaded.label, "bold"),
-                f" · {loaded.tokenizer.kind} · {human_count(metadata.get('parameters'))} params",
-                f" · step {metadata.get('step', 0):,} · {format_float(metadata.get('val_bpc'))} bits/char",
-            )
-        )
-
-    def action_open_model(self) -> None:
-        self.list_models()
-
-    @work(thread=True, exclusive=True, group="list-models", exit_on_error=False)
-    def list_models(self) -> None:
-        from poet_tui.run_catalog import checkpoint_summaries
-        from poet_tui.runs import RunStore
-
-        usable = (summary for summary in checkpoint_summaries(RunStore().list()) if summary.problem is None)
-        summaries = sorted(usable, key=lambda s: s.created, reverse=True)
-        choices = [
-            (f"{s.run_id}/{s.stem} · step {s.step:,} · {format_float(s.val_bpc)} bits/char", s.path) for s in summaries
-        ]
-        self.post_message(ModelChoices(choices))
-
-    def on_model_choices(self, message: ModelChoices) -> None:
-        self.app.push_screen(ModelPicker(message.choices), self.model_picked)
-
-    def model_picked(self, path: str | None) -> None:
-        if path:
-            self.open_model(path)
 
     # ----- generating -----
     @on(Input.Submitted, "#prompt")
@@ -228,33 +188,59 @@ class ReplPane(ModelLoading, ReplOverlap, ForwardWorkerFailures, Vertical):
         from poet_tui.sample import prompt_token_ids
 
         try:
-            prompt_token_ids(self.loaded.tokenizer, prompt)
-            form = self.form_choice.form()
+            context_ids = prompt_token_ids(self.loaded.tokenizer, prompt)
+            form = self.current_form()
         except PoetError as error:
             self.notify(str(error), title="Prompt refused", severity="error")
             return
         self.last_prompt = prompt
+        exchange = self.new_exchange(prompt)
+        exchange.context_ids = context_ids
+        self.start_exchange(exchange, form)
+
+    def current_form(self) -> Form | None:
+        return self.form_choice.form()
+
+    def new_exchange(self, prompt: str) -> Exchange:
+        """A numbered exchange of the model loaded now (not shown yet)."""
         exchange = Exchange(self.next_exchange, prompt)
-        exchange.min_copy = self.min_copy
+        exchange.min_copy, exchange.model_serial = self.min_copy, self.load_serial
         self.next_exchange += 1
+        return exchange
+
+    def start_exchange(self, exchange: Exchange, form: Form | None, prefix_ids: list[int] | None = None) -> None:
+        """Show `exchange` and stream its completion: of its prompt, or (a branch) after exactly `prefix_ids`."""
         self.exchanges[exchange.exchange_id] = exchange
-        transcript = self.query_one(Transcript)
-        transcript.add_exchange(exchange)
+        self.query_one(Transcript).add_exchange(exchange)
         self.streaming = exchange.exchange_id
         self.show_selection(None)
+        self.close_cursor()
         self.refresh_status()
-        self.generate(exchange.exchange_id, prompt, form, self.completion_matcher())
+        self.generate(exchange.exchange_id, exchange.prompt, form, self.completion_matcher(), prefix_ids)
 
     @work(thread=True, exclusive=True, group="generate", exit_on_error=False)
-    def generate(self, exchange_id: int, prompt: str, form: Form | None, matcher: Matcher | None = None) -> None:
+    def generate(
+        self,
+        exchange_id: int,
+        prompt: str,
+        form: Form | None,
+        matcher: Matcher | None = None,
+        prefix_ids: list[int] | None = None,
+    ) -> None:
         """Stream into the exchange; a PoetError (a form the model cannot write, a prompt that breaks it) ends
         the completion with its sentence rather than failing the worker. Each batch is matched here, with this
-        completion's own matcher, so the UI thread only colours what it is told."""
+        completion's own matcher, so the UI thread only colours what it is told. With `prefix_ids` it is a
+        branch, drawn after exactly those tokens."""
+        from poet_tui.lens.branching import stream_branch
         from poet_tui.sample import CompletionStats, stream_completion
 
         worker = get_current_worker()
         stats = CompletionStats()
-        stream = stream_completion(self.loaded.model, self.loaded.tokenizer, prompt, self.settings, stats, form)
+        model, tokenizer = self.loaded.model, self.loaded.tokenizer
+        if prefix_ids is not None:
+            stream = stream_branch(model, tokenizer, prefix_ids, self.settings, stats, form)
+        else:
+            stream = stream_completion(model, tokenizer, prompt, self.settings, stats, form)
         pending: list[str] = []
         last_post = time.perf_counter()
         reason, refusal = "stopped", None
@@ -278,7 +264,13 @@ class ReplPane(ModelLoading, ReplOverlap, ForwardWorkerFailures, Vertical):
                 self.post_message(batch(exchange_id, "".join(pending), matcher))
             self.post_message(
                 CompletionFinished(
-                    exchange_id, stats.tokens, stats.tokens_per_second, reason, stats.forced_steps, refusal
+                    exchange_id,
+                    stats.tokens,
+                    stats.tokens_per_second,
+                    reason,
+                    stats.forced_steps,
+                    refusal,
+                    list(stats.token_ids),
                 )
             )
 
@@ -303,7 +295,9 @@ class ReplPane(ModelLoading, ReplOverlap, ForwardWorkerFailures, Vertical):
             transcript = self.query_one(Transcript)
             was_at_end = transcript.at_end
             exchange.finish(message.tokens, message.tokens_per_second, message.reason, message.forced_steps)
+            exchange.token_ids = message.token_ids
             transcript.follow(was_at_end)
+            self.lens_after_completion(exchange)
         if self.streaming == message.exchange_id:
             self.streaming = None
             if message.error is None:
@@ -322,8 +316,10 @@ class ReplPane(ModelLoading, ReplOverlap, ForwardWorkerFailures, Vertical):
     def action_clear(self) -> None:
         self.stop_streaming()
         self.show_selection(None)
+        self.close_cursor()
         self.exchanges.clear()
         self.query_one(Transcript).clear()
+        self.refresh_legend()
 
     # ----- settings -----
     def action_temperature(self, direction: int) -> None:

@@ -65,6 +65,9 @@ COMPLETERS: dict[tuple[tuple[str, ...], str], dict[str, Any]] = {
     (("bench",), "corpus"): dynamic("corpora", files=True),
     (("export",), "model"): dynamic("runs", files=True),
     (("export",), "folder"): FOLDER,
+    (("lens",), "model"): dynamic("runs", files=True),
+    (("lens",), "text"): FILE,
+    (("lens",), "html"): FILE,
     (("metrics",), "run"): dynamic("runs", files=True),
     (("metrics",), "tensorboard"): FOLDER,
 }

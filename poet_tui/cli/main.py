@@ -158,6 +158,9 @@ def build_parser() -> ArgumentParser:
     from poet_tui.cli.export_command import EXPORT_DESCRIPTION, EXPORT_HELP, add_export_arguments
 
     add_export_arguments(commands.add_parser("export", help=EXPORT_HELP, description=EXPORT_DESCRIPTION))
+    from poet_tui.cli.lens_command import LENS_DESCRIPTION, LENS_HELP, add_lens_arguments
+
+    add_lens_arguments(commands.add_parser("lens", help=LENS_HELP, description=LENS_DESCRIPTION))
     bench = commands.add_parser("bench", help="measure training and sampling speed and quality")
     from poet_tui.cli.bench_arguments import add_bench_arguments
 
@@ -196,6 +199,7 @@ COMMAND_MODULES = {
     "checkpoints": ("poet_tui.cli.checkpoints_command", "checkpoints_command"),
     "metrics": ("poet_tui.cli.metrics_command", "metrics_command"),
     "export": ("poet_tui.cli.export_command", "export_command"),
+    "lens": ("poet_tui.cli.lens_command", "lens_command"),
     "bench": ("poet_tui.cli.bench_command", "bench_command"),
     "config": ("poet_tui.cli.config_command", "config_command"),
     "completion": ("poet_tui.cli.completion", "completion_command"),
@@ -208,7 +212,7 @@ def run_command(arguments: argparse.Namespace, parser: ArgumentParser) -> int:
         from poet_tui.user_config import default_device, load_user_config
 
         load_user_config()  # a bad config file stops every command with its one sentence (exit 2)
-        if arguments.command in ("generate", "bench") and arguments.device is None:  # train: train_arguments.py
+        if arguments.command in ("generate", "bench", "lens") and arguments.device is None:  # train: train_arguments.py
             arguments.device = default_device()
     if arguments.command is None:
         return launch_app(arguments, parser)
