@@ -18,7 +18,7 @@ from textual.widget import Widget
 from textual.widgets import Collapsible, Input, Label, Select, Static
 
 from poet_tui.app.corpus_pane import known_corpora
-from poet_tui.budget_presets import AUTO, AutoChoice, auto_settings, corpus_characters_estimate, training_device
+from poet_tui.budget_presets import AUTO, auto_settings, corpus_characters_estimate, training_device
 from poet_tui.config import RunConfig
 from poet_tui.corpus_registry import all_corpora, find_corpus
 from poet_tui.errors import PoetError, did_you_mean
@@ -76,7 +76,7 @@ class TrainForm(VerticalScroll):
         self.fields = [item for item in flagged(self.options) if item.key != "corpus"]
         self.user_defaults = run_defaults()  # the config file's, by option key
         self.initial = apply_run_defaults(RunConfig(corpus=""))
-        self.auto_shown: dict[str, Any] = self.auto_choice(self.initial).settings  # what auto last put in fields
+        self.auto_shown: dict[str, Any] = self.auto_values(self.initial)  # what auto last put in the fields
         self.initial.apply_settings(self.auto_shown)
         self.shown_error: str | None = "not checked yet"
 
@@ -249,15 +249,23 @@ class TrainForm(VerticalScroll):
         """A preset is a starting point: the defaults with the preset's values, the corpus kept."""
         config = apply_run_defaults(RunConfig(corpus=self.corpus))
         if event.value == AUTO:
-            self.auto_shown = self.auto_choice(config).settings
+            self.auto_shown = self.auto_values(config)
             config.apply_settings(self.auto_shown)
         elif event.value != DEFAULTS:
             config.apply_preset(str(event.value))
         self.load_config(config)
 
-    def auto_choice(self, config: RunConfig) -> AutoChoice:
+    def auto_values(self, config: RunConfig) -> dict[str, Any]:
+        """What `auto` sets for this budget, corpus and device, less what the config file sets: auto is the form's
+        default, and a value the user wrote down in their config file is theirs (an explicit preset still wins)."""
         device = training_device(config.training.device, ask_torch=False)  # no torch in the UI thread
-        return auto_settings(config.training.max_minutes, corpus_characters_estimate(config.corpus), device)
+        choice = auto_settings(config.training.max_minutes, corpus_characters_estimate(config.corpus), device)
+        return {key: value for key, value in choice.settings.items() if not self.set_by_config_file(key)}
+
+    def set_by_config_file(self, key: str) -> bool:
+        """The config file sets this setting (a batch size of "auto" sets its `auto_batch_size` instead)."""
+        item = self.by_key[key]
+        return key in self.user_defaults or bool(item.auto_setting and self.auto_option(item).key in self.user_defaults)
 
     def follow_auto(self, changed: Widget) -> None:
         """With `auto` chosen, a new corpus, budget or device re-sizes the run; a field the user edited keeps its
@@ -273,7 +281,7 @@ class TrainForm(VerticalScroll):
             return
         config.training.max_minutes = minutes
         config.training.device = self.parse_quietly(self.by_key["training.device"]) or "auto"
-        chosen = self.auto_choice(config).settings
+        chosen = self.auto_values(config)
         for key, value in chosen.items():
             item = self.by_key[key]
             if format_value(self.parse_quietly(item)) == format_value(self.auto_shown.get(key)):

@@ -19,6 +19,7 @@ from poet_tui.app.help_screen import HelpScreen
 from poet_tui.app.palette import palette_commands
 from poet_tui.app.train_form import TrainForm
 from poet_tui.app.train_pane import TrainPane
+from poet_tui.budget_presets import CPU_ROWS
 from poet_tui.run_progress import RunProgress
 from tests.helpers.pilot import RecordingApp, run_app, wait_until
 
@@ -218,7 +219,8 @@ def test_an_unknown_config_theme_and_a_bad_config_are_said_not_fatal(poet_home: 
     async def bad_file(pilot: Pilot[Any]) -> None:
         await wait_until(pilot, lambda: any("[train] hidden must be" in error for error in broken.errors()))
         await pilot.press("f3")
-        assert broken.query_one(TrainForm).shown_value(broken.query_one(TrainForm).initial, _hidden()) == 256
+        form = broken.query_one(TrainForm)
+        assert form.shown_value(form.initial, _hidden()) == CPU_ROWS[-1].settings["model.hidden_size"]  # not -1: auto's
 
     run_app(broken, bad_file)
 
