@@ -131,3 +131,39 @@ def test_an_export_folder_has_no_validation_text(trained_run: Run, tmp_path: Pat
     poem = tmp_path / "poem.txt"
     poem.write_text("The moon and the sea\n", encoding="utf-8")
     assert poet("lens", str(folder), "--text", str(poem), "--json").returncode == 0
+
+
+def test_the_page_never_overwrites_the_text_it_reads(trained_run: Run, tmp_path: Path) -> None:
+    poem = tmp_path / "poem.txt"
+    poem.write_text("The moon\n", encoding="utf-8")
+    result = poet("lens", trained_run.id, "--text", str(poem), "--html", str(poem))
+    assert_one_line_error(result, "is the --text file being read")
+    assert poem.read_text(encoding="utf-8") == "The moon\n"
+
+
+def test_a_link_to_a_missing_folder_makes_no_folder(tmp_path: Path) -> None:
+    from poet_tui.cli.lens_html import check_html_target, write_page
+    from poet_tui.errors import PoetError
+
+    link = tmp_path / "page.html"
+    link.symlink_to(tmp_path / "nowhere" / "deeper" / "page.html")
+    with pytest.raises(PoetError, match="does not exist; create it"):
+        write_page(str(link), "<p>page</p>")
+    assert not (tmp_path / "nowhere").exists()
+    (tmp_path / "nowhere" / "deeper").mkdir(parents=True)
+    check_html_target(str(link))
+    write_page(str(link), "<p>page</p>")
+    assert link.is_symlink() and (tmp_path / "nowhere" / "deeper" / "page.html").read_text() == "<p>page</p>"
+
+
+def test_a_page_the_disk_refuses_is_one_sentence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from poet_tui import atomic
+    from poet_tui.cli.lens_html import write_page
+    from poet_tui.errors import PoetError
+
+    def full(path: Path, text: str) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(atomic, "atomic_write_text", full)
+    with pytest.raises(PoetError, match=r"could not be written to .*page.html \(No space left on device\)"):
+        write_page(str(tmp_path / "page.html"), "<p>page</p>")

@@ -90,7 +90,7 @@ def check_arguments(arguments: argparse.Namespace) -> None:
     if arguments.html is not None:
         from poet_tui.cli.lens_html import check_html_target
 
-        check_html_target(arguments.html)
+        check_html_target(arguments.html, arguments.text)
     if arguments.prompt is None and (arguments.seed is not None or arguments.length != 200):
         raise PoetError("--seed and --length shape a completion; give them with --prompt TEXT.")
 
