@@ -176,3 +176,20 @@ def test_bad_layers_units_and_cancelling() -> None:
     heard: list[float] = []
     find_cells(model, tokenizer, LINES, progress=heard.append)
     assert heard and heard[-1] == 1.0
+
+
+def test_cancelling_stops_between_features_before_any_state_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    from poet_tui.lens import cells
+
+    model, tokenizer = tiny_lstm("lstm", layers=1)
+    read: list[int] = []
+    monkeypatch.setattr(cells, "iterate_activations", lambda *args, **kwargs: read.append(1) or iter(()))
+    asked: list[int] = []
+
+    def after_three() -> bool:
+        asked.append(1)
+        return len(asked) > 3
+
+    with pytest.raises(LensCancelled):
+        find_cells(model, tokenizer, LINES, should_stop=after_three)
+    assert len(asked) == 4 and read == []
