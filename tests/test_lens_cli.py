@@ -167,3 +167,33 @@ def test_a_page_the_disk_refuses_is_one_sentence(tmp_path: Path, monkeypatch: py
     monkeypatch.setattr(atomic, "atomic_write_text", full)
     with pytest.raises(PoetError, match=r"could not be written to .*page.html \(No space left on device\)"):
         write_page(str(tmp_path / "page.html"), "<p>page</p>")
+
+
+def test_a_huge_file_is_refused_by_its_size_unread(trained_run: Run, tmp_path: Path) -> None:
+    huge = tmp_path / "huge.txt"
+    with huge.open("wb") as handle:
+        handle.truncate(50_000_000)  # sparse: all NUL bytes, which a read would call binary
+    assert_one_line_error(poet("lens", trained_run.id, "--text", str(huge)), "50,000,000 bytes; the lens reads")
+    assert_one_line_error(poet("lens", trained_run.id, "--text", str(tmp_path)), "is a folder; give a text file")
+
+
+def test_alternatives_the_lens_cannot_hold_are_refused(trained_run: Run, tmp_path: Path) -> None:
+    """--top 100 --json over 50,000 characters would keep 5,000,000 alternatives; the terminal view keeps none."""
+    poem = tmp_path / "long.txt"
+    poem.write_text("the moon and the sea\n" * 2_400, encoding="utf-8")
+    result = poet("lens", trained_run.id, "--text", str(poem), "--top", "100", "--json")
+    assert_one_line_error(result, "keeps 5,040,000 alternatives, more than the 4,000,000 the lens holds")
+    assert poet("lens", trained_run.id, "--text", str(poem), "--top", "100").returncode == 0
+
+
+def test_the_validation_text_is_cut_at_a_poems_end(trained_run: Run) -> None:
+    from poet_tui.generation import load_for_generation
+    from poet_tui.lens.lens_text import lens_text_for, validation_documents
+    from poet_tui.lens.tokens import POEM_JOINER
+
+    loaded = load_for_generation(trained_run.id, device="cpu")
+    poems = [document.text for document in validation_documents(loaded)]
+    assert len(poems) >= 2 and lens_text_for(loaded) == POEM_JOINER.join(poems)
+    two = len(POEM_JOINER.join(poems[:2]))
+    assert lens_text_for(loaded, two + 1) == POEM_JOINER.join(poems[:2])
+    assert lens_text_for(loaded, 5) == poems[0][:5]  # a first poem longer than the limit is cut
