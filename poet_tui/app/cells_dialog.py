@@ -146,10 +146,8 @@ class CellsScreen(ModalScreen["CellFinding | None"]):
                 self.post_message(CellsProgress(serial, done))
 
         try:
-            if self.source == "validation":
-                text = lens_text_for(self.loaded, MAX_LENS_CHARACTERS)
-            else:
-                text = self.current_text
+            validation = self.source == "validation"
+            text = lens_text_for(self.loaded, MAX_LENS_CHARACTERS) if validation else self.current_text
             findings = find_cells(
                 self.loaded.model,
                 self.loaded.tokenizer,

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, get_args
 
 from poet_tui.cli.main import DEVICE_HELP, EXIT_OK

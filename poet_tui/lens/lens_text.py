@@ -41,7 +41,8 @@ def validation_documents(loaded: LoadedModel) -> list[Document]:
     except PoetError as error:
         raise NoValidationText(str(error)) from None
     if config.corpus_fingerprint and corpus_fingerprint(corpus) != config.corpus_fingerprint:
-        raise NoValidationText(f"the corpus '{config.corpus}' has changed since run {run.id} trained on it{consequence}")
+        changed = f"the corpus '{config.corpus}' has changed since run {run.id} trained on it"
+        raise NoValidationText(f"{changed}{consequence}")
     return training_split(corpus, config.training.validation_fraction, config.seed).validation
 
 
