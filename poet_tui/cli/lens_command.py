@@ -161,14 +161,12 @@ def alternatives_kept(arguments: argparse.Namespace, source: LensText) -> int:
 
 
 def score(loaded: LoadedModel, source: LensText, top: int) -> TextScore:
-    from poet_tui.lens.scoring import TextScore, score_text, score_token_ids
+    from poet_tui.lens.scoring import score_text, score_token_ids, scored_text
 
     if source.context_ids is None or source.completion_ids is None:
         return score_text(loaded.model, loaded.tokenizer, source.text, top_k=top)
     tokens = score_token_ids(loaded.model, loaded.tokenizer, source.context_ids, source.completion_ids, top)
-    eod = loaded.tokenizer.end_of_document_id
-    characters = sum(1 if token.token_id == eod else token.end - token.start for token in tokens)
-    return TextScore(source.text, tokens, sum(token.surprisal_bits for token in tokens), characters)
+    return scored_text(source.text, tokens, loaded.tokenizer.end_of_document_id)
 
 
 def token_document(token: TokenScore) -> dict[str, Any]:
