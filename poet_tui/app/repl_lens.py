@@ -275,6 +275,7 @@ class ReplLens:
         index = max(0, min(len(scores) - 1, index))
         exchange.set_cursor(index)
         self.query_one(AlternativesPanel).show_token(scores[index], index + 1, len(scores))
+        self.query_one(Transcript).add_class("-beside-lens")  # its text reflows left of the panel, never under it
         segment = exchange.cursor_segment()
         if segment is not None:
             segment.scroll_visible(animate=False)
@@ -285,6 +286,7 @@ class ReplLens:
             exchange.set_cursor(None)
         self.cursor_exchange = None
         self.query_one(AlternativesPanel).show_token(None)
+        self.query_one(Transcript).remove_class("-beside-lens")
 
     def on_token_step(self, message: TokenStep) -> None:
         exchange = self.exchanges.get(self.cursor_exchange) if self.cursor_exchange is not None else None
