@@ -52,12 +52,27 @@ def test_quotes_brackets_and_punctuation() -> None:
     assert values("inside_quotes", 'x "open\n\n\ny') == [0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 0]  # a poem ends a quote
 
 
-def test_token_features_take_each_tokens_first_character() -> None:
+def test_token_features_take_each_tokens_last_character() -> None:
+    """Where the state after reading the token stands: "ab" is at position 1, not 0."""
     text = "ab\ncd"
     matrix = token_features(text, [(0, 2), (2, 3), (3, 5), (5, 5)])
     position = FEATURE_NAMES.index("position_in_line")
-    assert matrix[:, position].tolist() == [0, 2, 0, 1]  # an empty span at the end: the last character
+    assert matrix[:, position].tolist() == [1, 2, 1, 1]  # an empty span at the end: the last character
     assert matrix.shape == (4, len(FEATURES))
+
+
+def test_a_poem_written_a_couplet_to_a_line_turns_at_its_comma() -> None:
+    """tang300's layout: 兰叶春葳蕤，桂华秋皎洁。 is a couplet, its second verse after the ，; an English poem
+    with commas, and a poem of one verse a line, still pair their lines."""
+    tang = "白日依山尽，黄河入海流。\n欲穷千里目，更上一层楼。\n"
+    first, second = [0] * 6, [1] * 7  # the ， ends the first verse; the line's newline is the second's
+    assert values("couplet_position", tang) == [*first, *second, *first, *second]
+    english = "Shall I, compare\nthee, to\n"
+    assert values("couplet_position", english) == [0] * 17 + [1] * 9
+    verses = "白日依山尽，\n黄河入海流。\n"
+    assert values("couplet_position", verses) == [0] * 7 + [1] * 7
+    both = tang + "\n\n" + "a, b\nc\n"  # a poem of each kind, each judged on its own lines
+    assert values("couplet_position", both)[-7:] == [0, 0, 0, 0, 0, 1, 1]
 
 
 def tiny_lstm(cell: str = "lstm", layers: int = 2) -> tuple[RNNLanguageModel, CharTokenizer]:
@@ -176,3 +191,20 @@ def test_bad_layers_units_and_cancelling() -> None:
     heard: list[float] = []
     find_cells(model, tokenizer, LINES, progress=heard.append)
     assert heard and heard[-1] == 1.0
+
+
+def test_cancelling_stops_between_features_before_any_state_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    from poet_tui.lens import cells
+
+    model, tokenizer = tiny_lstm("lstm", layers=1)
+    read: list[int] = []
+    monkeypatch.setattr(cells, "iterate_activations", lambda *args, **kwargs: read.append(1) or iter(()))
+    asked: list[int] = []
+
+    def after_three() -> bool:
+        asked.append(1)
+        return len(asked) > 3
+
+    with pytest.raises(LensCancelled):
+        find_cells(model, tokenizer, LINES, should_stop=after_three)
+    assert len(asked) == 4 and read == []

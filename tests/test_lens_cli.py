@@ -131,3 +131,69 @@ def test_an_export_folder_has_no_validation_text(trained_run: Run, tmp_path: Pat
     poem = tmp_path / "poem.txt"
     poem.write_text("The moon and the sea\n", encoding="utf-8")
     assert poet("lens", str(folder), "--text", str(poem), "--json").returncode == 0
+
+
+def test_the_page_never_overwrites_the_text_it_reads(trained_run: Run, tmp_path: Path) -> None:
+    poem = tmp_path / "poem.txt"
+    poem.write_text("The moon\n", encoding="utf-8")
+    result = poet("lens", trained_run.id, "--text", str(poem), "--html", str(poem))
+    assert_one_line_error(result, "is the --text file being read")
+    assert poem.read_text(encoding="utf-8") == "The moon\n"
+
+
+def test_a_link_to_a_missing_folder_makes_no_folder(tmp_path: Path) -> None:
+    from poet_tui.cli.lens_html import check_html_target, write_page
+    from poet_tui.errors import PoetError
+
+    link = tmp_path / "page.html"
+    link.symlink_to(tmp_path / "nowhere" / "deeper" / "page.html")
+    with pytest.raises(PoetError, match="does not exist; create it"):
+        write_page(str(link), "<p>page</p>")
+    assert not (tmp_path / "nowhere").exists()
+    (tmp_path / "nowhere" / "deeper").mkdir(parents=True)
+    check_html_target(str(link))
+    write_page(str(link), "<p>page</p>")
+    assert link.is_symlink() and (tmp_path / "nowhere" / "deeper" / "page.html").read_text() == "<p>page</p>"
+
+
+def test_a_page_the_disk_refuses_is_one_sentence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from poet_tui import atomic
+    from poet_tui.cli.lens_html import write_page
+    from poet_tui.errors import PoetError
+
+    def full(path: Path, text: str) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(atomic, "atomic_write_text", full)
+    with pytest.raises(PoetError, match=r"could not be written to .*page.html \(No space left on device\)"):
+        write_page(str(tmp_path / "page.html"), "<p>page</p>")
+
+
+def test_a_huge_file_is_refused_by_its_size_unread(trained_run: Run, tmp_path: Path) -> None:
+    huge = tmp_path / "huge.txt"
+    with huge.open("wb") as handle:
+        handle.truncate(50_000_000)  # sparse: all NUL bytes, which a read would call binary
+    assert_one_line_error(poet("lens", trained_run.id, "--text", str(huge)), "50,000,000 bytes; the lens reads")
+    assert_one_line_error(poet("lens", trained_run.id, "--text", str(tmp_path)), "is a folder; give a text file")
+
+
+def test_alternatives_the_lens_cannot_hold_are_refused(trained_run: Run, tmp_path: Path) -> None:
+    """--top 100 --json over 50,000 characters would keep 5,000,000 alternatives; the terminal view keeps none."""
+    poem = tmp_path / "long.txt"
+    poem.write_text("the moon and the sea\n" * 2_400, encoding="utf-8")
+    result = poet("lens", trained_run.id, "--text", str(poem), "--top", "100", "--json")
+    assert_one_line_error(result, "keeps 5,040,000 alternatives, more than the 4,000,000 the lens holds")
+    assert poet("lens", trained_run.id, "--text", str(poem), "--top", "100").returncode == 0
+
+
+def test_the_validation_text_is_cut_at_a_poems_end(trained_run: Run) -> None:
+    from poet_tui.generation import load_for_generation
+    from poet_tui.lens.lens_text import lens_text_for, validation_documents
+    from poet_tui.lens.tokens import POEM_JOINER
+
+    loaded = load_for_generation(trained_run.id, device="cpu")
+    poems = [document.text for document in validation_documents(loaded)]
+    assert len(poems) >= 2 and lens_text_for(loaded) == POEM_JOINER.join(poems)
+    two = len(POEM_JOINER.join(poems[:2]))
+    assert lens_text_for(loaded, two + 1) == POEM_JOINER.join(poems[:2])
+    assert lens_text_for(loaded, 5) == poems[0][:5]  # a first poem longer than the limit is cut

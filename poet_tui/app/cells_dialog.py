@@ -135,7 +135,7 @@ class CellsScreen(ModalScreen["CellFinding | None"]):
     def find(self, serial: int, key: Any, layers: list[int] | None) -> None:
         from poet_tui.lens.activations import LensCancelled
         from poet_tui.lens.cells import find_cells
-        from poet_tui.lens.lens_text import lens_text_for
+        from poet_tui.lens.lens_text import MAX_LENS_CHARACTERS, NoValidationText, lens_text_for
 
         worker = get_current_worker()
         last = [0.0]
@@ -146,7 +146,8 @@ class CellsScreen(ModalScreen["CellFinding | None"]):
                 self.post_message(CellsProgress(serial, done))
 
         try:
-            text = lens_text_for(self.loaded) if self.source == "validation" else self.current_text
+            validation = self.source == "validation"
+            text = lens_text_for(self.loaded, MAX_LENS_CHARACTERS) if validation else self.current_text
             findings = find_cells(
                 self.loaded.model,
                 self.loaded.tokenizer,
@@ -157,6 +158,10 @@ class CellsScreen(ModalScreen["CellFinding | None"]):
                 progress=progress,
             )
         except LensCancelled:
+            return
+        except NoValidationText as error:  # the engine's reason, and this dialog's way out
+            reason = error.reason[:1].upper() + error.reason[1:]
+            self.post_message(CellsFound(serial, None, f"{reason}; ^t searches the current text instead."))
             return
         except PoetError as error:
             sentence = str(error)

@@ -175,7 +175,7 @@ class ReplLens:
     @work(thread=True, group="lens", exit_on_error=False)
     def score_ids(self, loaded: Any, exchange_id: int, context_ids: list[int], token_ids: list[int]) -> None:
         """One teacher-forced pass over the exact ids a completion drew, after the ids it was drawn from."""
-        from poet_tui.lens.scoring import score_token_ids
+        from poet_tui.lens.scoring import score_token_ids, scored_text
 
         try:
             scores = score_token_ids(loaded.model, loaded.tokenizer, context_ids, token_ids, top_k=TOP_K)
@@ -185,9 +185,8 @@ class ReplLens:
         except Exception:
             self.post_message(LensScored(exchange_id, None, problem="It could not be scored (see the error)."))
             raise
-        end = loaded.tokenizer.end_of_document_id
-        characters = sum(1 if token.token_id == end else token.end - token.start for token in scores)
-        self.post_message(LensScored(exchange_id, scores, context_ids, characters))
+        scored = scored_text("", scores, loaded.tokenizer.end_of_document_id)
+        self.post_message(LensScored(exchange_id, scores, context_ids, scored.characters))
 
     @work(thread=True, group="lens", exit_on_error=False)
     def score_given_text(self, loaded: Any, exchange_id: int, text: str) -> None:
@@ -276,6 +275,7 @@ class ReplLens:
         index = max(0, min(len(scores) - 1, index))
         exchange.set_cursor(index)
         self.query_one(AlternativesPanel).show_token(scores[index], index + 1, len(scores))
+        self.query_one(Transcript).add_class("-beside-lens")  # its text reflows left of the panel, never under it
         segment = exchange.cursor_segment()
         if segment is not None:
             segment.scroll_visible(animate=False)
@@ -286,6 +286,7 @@ class ReplLens:
             exchange.set_cursor(None)
         self.cursor_exchange = None
         self.query_one(AlternativesPanel).show_token(None)
+        self.query_one(Transcript).remove_class("-beside-lens")
 
     def on_token_step(self, message: TokenStep) -> None:
         exchange = self.exchanges.get(self.cursor_exchange) if self.cursor_exchange is not None else None

@@ -7,8 +7,6 @@ under the text."""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import ClassVar
 
 from textual import on, work
@@ -33,19 +31,23 @@ class TextLoaded(Message):
 
 
 def read_poem(path_text: str) -> str:
-    """The text of the file at `path_text`, or one sentence saying why not."""
-    path = Path(os.path.expanduser(path_text.strip()))
+    """The text of the file at `path_text` as every corpus file is read (UTF-8 checked, binary refused, CRLF and
+    Unicode forms normalised, a FIFO never opened), or one sentence saying why not."""
+    from poet_tui.corpus_reading import expand_user_path, read_text_file, shown
+
+    path = expand_user_path(path_text.strip())
     if not path.is_file():
-        raise PoetError(f"{path} is not a file; give the path of a text file with the poem.")
-    if path.stat().st_size > MAX_CHARACTERS * 4:
-        raise PoetError(f"{path} is too long to score here (over {MAX_CHARACTERS:,} characters); take a part of it.")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise PoetError(f"{path} is not UTF-8 text; save it as UTF-8 and load it again.") from None
-    except OSError as error:
-        raise PoetError(f"{path} could not be read ({error.strerror or error}).") from None
-    return text
+        raise PoetError(f"{shown(path)} is not a file; give the path of a text file with the poem.")
+    if path.suffix != ".gz" and path.stat().st_size > MAX_CHARACTERS * 4:
+        raise PoetError(
+            f"{shown(path)} is too long to score here (over {MAX_CHARACTERS:,} characters); take a part of it."
+        )
+    return read_text_file(path)
+
+
+def plain_newlines(text: str) -> str:
+    """A pasted text's CR LF or CR line ends as the model read its corpus's (TextArea keeps the ones pasted)."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def refusal(text: str) -> str | None:
@@ -111,7 +113,7 @@ class ScoreTextScreen(ModalScreen[str | None]):
         self.action_score()
 
     def action_score(self) -> None:
-        text = self.query_one(TextArea).text
+        text = plain_newlines(self.query_one(TextArea).text)
         problem = refusal(text)
         if problem is not None:
             self.show_error(problem)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, get_args
 
 from poet_tui.cli.main import DEVICE_HELP, EXIT_OK
@@ -25,8 +24,10 @@ LENS_DESCRIPTION = (
     "characters to its end, quotes, brackets, punctuation, line of the poem). The text is --text FILE, a completion "
     "of --prompt TEXT, or (the default) the run's validation poems."
 )
-MAX_LENS_CHARACTERS = 1_000_000
 MAX_TOP = 100
+# Alternatives kept for --json or --html (characters × --top): each is a few Python objects and a JSON record.
+MAX_KEPT_ALTERNATIVES = 4_000_000
+BYTES_PER_CHARACTER = 4  # UTF-8's most: a file larger than this many bytes a character is too long unread
 
 
 def add_lens_arguments(parser: argparse.ArgumentParser) -> None:
@@ -90,22 +91,31 @@ def check_arguments(arguments: argparse.Namespace) -> None:
     if arguments.html is not None:
         from poet_tui.cli.lens_html import check_html_target
 
-        check_html_target(arguments.html)
+        check_html_target(arguments.html, arguments.text)
     if arguments.prompt is None and (arguments.seed is not None or arguments.length != 200):
         raise PoetError("--seed and --length shape a completion; give them with --prompt TEXT.")
 
 
 def read_lens_file(name: str) -> str:
-    from poet_tui.corpus_reading import read_text_file, shown
+    """The --text file, refused in one sentence if it is a folder, empty or longer than the lens reads (a file
+    too large is refused by its size, before it is read)."""
+    from poet_tui.corpus_reading import expand_user_path, read_text_file, shown
+    from poet_tui.lens.lens_text import MAX_LENS_CHARACTERS
 
-    text = read_text_file(Path(name))
+    path = expand_user_path(name)
+    if path.is_dir():
+        raise PoetError(f"--text {shown(name)} is a folder; give a text file with a poem or a few poems.")
+    too_long = (
+        f"the lens reads at most {MAX_LENS_CHARACTERS:,} characters, so give it a part of the text (or use "
+        "--validation for the run's own)."
+    )
+    if path.suffix != ".gz" and path.is_file() and path.stat().st_size > BYTES_PER_CHARACTER * MAX_LENS_CHARACTERS:
+        raise PoetError(f"{shown(name)} is {path.stat().st_size:,} bytes; {too_long}")
+    text = read_text_file(path)
     if not text.strip():
         raise PoetError(f"{shown(name)} holds no text; give it a poem or a few lines to look at.")
     if len(text) > MAX_LENS_CHARACTERS:
-        raise PoetError(
-            f"{shown(name)} has {len(text):,} characters; the lens reads at most {MAX_LENS_CHARACTERS:,}, so give "
-            "it a part of the text."
-        )
+        raise PoetError(f"{shown(name)} has {len(text):,} characters; {too_long}")
     return text
 
 
@@ -128,20 +138,35 @@ def lens_text(loaded: LoadedModel, arguments: argparse.Namespace) -> LensText:
         return LensText(read_lens_file(arguments.text), arguments.text)
     if arguments.prompt is not None:
         return completion_text(loaded, arguments)
-    from poet_tui.lens.lens_text import lens_text_for
+    from poet_tui.lens.lens_text import MAX_LENS_CHARACTERS, NoValidationText, lens_text_for
 
-    return LensText(lens_text_for(loaded), "validation")
+    try:
+        return LensText(lens_text_for(loaded, MAX_LENS_CHARACTERS), "validation")
+    except NoValidationText as error:
+        raise PoetError(f"{error.reason}; pass --text FILE (a poem or a file of poems) instead.") from None
+
+
+def alternatives_kept(arguments: argparse.Namespace, source: LensText) -> int:
+    """--top for a view that shows the alternatives (--json, --html), 0 for the terminal's, which never does;
+    refused in one sentence when characters × --top is more than the lens holds."""
+    if not arguments.json and arguments.html is None:
+        return 0
+    kept = len(source.text) * arguments.top
+    if kept > MAX_KEPT_ALTERNATIVES:
+        raise PoetError(
+            f"--top {arguments.top} over {len(source.text):,} characters keeps {kept:,} alternatives, more than the "
+            f"{MAX_KEPT_ALTERNATIVES:,} the lens holds; give a smaller --top or a shorter text."
+        )
+    return arguments.top
 
 
 def score(loaded: LoadedModel, source: LensText, top: int) -> TextScore:
-    from poet_tui.lens.scoring import TextScore, score_text, score_token_ids
+    from poet_tui.lens.scoring import score_text, score_token_ids, scored_text
 
     if source.context_ids is None or source.completion_ids is None:
         return score_text(loaded.model, loaded.tokenizer, source.text, top_k=top)
     tokens = score_token_ids(loaded.model, loaded.tokenizer, source.context_ids, source.completion_ids, top)
-    eod = loaded.tokenizer.end_of_document_id
-    characters = sum(1 if token.token_id == eod else token.end - token.start for token in tokens)
-    return TextScore(source.text, tokens, sum(token.surprisal_bits for token in tokens), characters)
+    return scored_text(source.text, tokens, loaded.tokenizer.end_of_document_id)
 
 
 def token_document(token: TokenScore) -> dict[str, Any]:
@@ -211,7 +236,7 @@ def lens_command(arguments: argparse.Namespace) -> int:
         else:
             lens_output.print_unit(header, source.text, layer, unit, kind, trace_values, arguments.html)
     else:
-        text_score = score(loaded, source, arguments.top)
+        text_score = score(loaded, source, alternatives_kept(arguments, source))
         if arguments.html is not None:
             lens_output.write_surprisal_page(arguments.html, header, text_score)
         if arguments.json:

@@ -1,7 +1,7 @@
 """`poet lens --html OUT`: one self-contained page to share. Inline CSS, no script and nothing fetched from the
 net; every piece of text (the poem, token texts, titles, the model's name) is HTML-escaped, so a hostile text
 shows as text. Hovering a token shows its probability and alternatives (or its activation). The file the user
-named is written atomically; a folder is refused."""
+named is written atomically; a folder, a missing folder and the --text file itself are refused."""
 
 from __future__ import annotations
 
@@ -38,13 +38,22 @@ td:first-child, th:first-child { text-align: left; }
 """
 
 
-def check_html_target(name: str) -> None:
-    """Refuse an OUT that is a folder, or whose folder does not exist, before any work is done."""
-    from poet_tui.corpus_reading import expand_user_path, shown
+def html_target(name: str) -> Path:
+    """The file the page goes to: OUT, or the file OUT links to (written, not the link replaced)."""
+    from poet_tui.corpus_reading import expand_user_path
 
     path = expand_user_path(name)
+    return Path(os.path.realpath(path)) if os.path.islink(path) else path
+
+
+def check_html_target(name: str, text_file: str | None = None) -> None:
+    """Refuse, before any work is done, an OUT that is a folder, whose folder does not exist (a link's target's
+    folder included: no folder is ever made) or cannot be written, or that is the --text file being read."""
+    from poet_tui.corpus_reading import expand_user_path, shown
+
     if not name.strip():
         raise PoetError("--html needs a file name to write the page to, e.g. --html lens.html.")
+    path = html_target(name)
     if path.is_dir():
         raise PoetError(
             f"--html {shown(name)} is a folder; give a file name for the page, e.g. {shown(name)}/lens.html."
@@ -52,17 +61,30 @@ def check_html_target(name: str) -> None:
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.is_dir():
         raise PoetError(f"the folder of --html {shown(name)} does not exist; create it or write the page elsewhere.")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise PoetError(f"the folder of --html {shown(name)} cannot be written to; write the page elsewhere.")
+    if text_file is not None and path.exists():
+        text_path = expand_user_path(text_file)
+        if text_path.exists() and os.path.samefile(path, text_path):
+            raise PoetError(
+                f"--html {shown(name)} is the --text file being read; give the page a name of its own, e.g. lens.html."
+            )
 
 
 def write_page(name: str, page: str) -> None:
+    """Write the page atomically, in one sentence if the disk refuses (full, read-only, gone meanwhile)."""
     from poet_tui.atomic import atomic_write_text
-    from poet_tui.corpus_reading import expand_user_path
+    from poet_tui.corpus_reading import shown
+    from poet_tui.safe_files import describe_os_error
 
     check_html_target(name)
-    path = expand_user_path(name)
-    if os.path.islink(path):
-        path = Path(os.path.realpath(path))  # write the file the link names, not over the link
-    atomic_write_text(path, page)
+    try:
+        atomic_write_text(html_target(name), page)
+    except OSError as error:
+        raise PoetError(
+            f"the page could not be written to {shown(name)} ({describe_os_error(error)}); "
+            "check the folder and the free space, or write it elsewhere."
+        ) from None
 
 
 def escaped(text: str) -> str:

@@ -30,6 +30,11 @@ class LensCancelled(Exception):
 ShouldStop = Callable[[], bool]
 
 
+def stop_if_asked(should_stop: ShouldStop | None) -> None:
+    if should_stop is not None and should_stop():
+        raise LensCancelled()
+
+
 def default_kind(model: RNNLanguageModel) -> str:
     """Karpathy's cells are LSTM cell states; a GRU has only its hidden state."""
     return "cell" if model.config.cell == "lstm" else "hidden"
@@ -113,8 +118,7 @@ def iterate_activations(
     cells = [torch.zeros(size, device=device) for _ in runners]
     wanted = set(layers)
     for start in range(0, len(token_ids), chunk):
-        if should_stop is not None and should_stop():
-            raise LensCancelled()
+        stop_if_asked(should_stop)
         ids = torch.tensor(token_ids[start : start + chunk], dtype=torch.long, device=device)
         layer_input = model.embedding(ids)
         found: dict[int, torch.Tensor] = {}

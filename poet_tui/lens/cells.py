@@ -16,7 +16,14 @@ import numpy as np
 import torch
 
 from poet_tui.errors import PoetError
-from poet_tui.lens.activations import ShouldStop, check_kind, check_layer, default_kind, iterate_activations
+from poet_tui.lens.activations import (
+    ShouldStop,
+    check_kind,
+    check_layer,
+    default_kind,
+    iterate_activations,
+    stop_if_asked,
+)
 from poet_tui.lens.features import FEATURES, Feature, token_features
 from poet_tui.lens.tokens import TokenizedText, tokenize_text
 from poet_tui.model import RNNLanguageModel
@@ -100,7 +107,11 @@ def find_cells(
     for layer in layers:
         check_layer(model, layer)
     tokenized, read_ids = read_text(tokenizer, text)
-    feature_matrix = token_features(text, tokenized.spans, features)
+    columns = []
+    for feature in features:  # a Python pass over every character each: asked between them, as between chunks
+        stop_if_asked(should_stop)
+        columns.append(token_features(text, tokenized.spans, [feature]))
+    feature_matrix = np.hstack(columns) if columns else np.zeros((len(tokenized.spans), 0))
     size = model.config.hidden_size
     sums = {layer: CorrelationSums.empty(size, len(features)) for layer in layers}
     for start, found in iterate_activations(model, read_ids, layers, kind, should_stop):

@@ -23,6 +23,7 @@ FeatureFunction = Callable[[str], np.ndarray]
 # far more often an apostrophe (o'er, 'tis, lovers') than a quotation mark.
 TOGGLING_QUOTES = {'"'}
 OPENING_QUOTES = {"\u201c": "\u201d", "\u2018": "\u2019", "\u00ab": "\u00bb", "\u300c": "\u300d", "\u300e": "\u300f"}
+HALF_LINE_MARKS = {"\uff0c", "\uff1b"}  # ， ； : where a line holding a couplet turns to its second verse
 OPENING_BRACKETS = {"(": ")", "[": "]", "{": "}", "\uff08": "\uff09", "\u3010": "\u3011", "\u3008": "\u3009"}
 
 
@@ -128,9 +129,39 @@ def line_in_poem(text: str) -> np.ndarray:
     return values
 
 
+def poem_lines(text: str) -> list[list[tuple[int, int]]]:
+    """The (start, end) of each line, grouped by poem (a separator's blank lines with the poem before it)."""
+    starts = poem_starts(text)
+    poems: list[list[tuple[int, int]]] = [[]]
+    for start, end in line_bounds(text):
+        if start in starts:
+            poems.append([])
+        poems[-1].append((start, end))
+    return poems
+
+
+def has_couplet_lines(lines: Sequence[str]) -> bool:
+    """Chinese regulated verse is written a couplet to a line, its two verses split by a full-width comma
+    (兰叶春葳蕤，桂华秋皎洁。): so is a poem where at least half the lines with text have one inside them."""
+    written = [line.strip() for line in lines if line.strip()]
+    split = [line for line in written if any(mark in line[:-1] for mark in HALF_LINE_MARKS)]
+    return bool(written) and 2 * len(split) >= len(written)
+
+
 def couplet_position(text: str) -> np.ndarray:
-    """0 on a couplet's first line, 1 on its second (regulated verse pairs its lines)."""
-    return line_in_poem(text) % 2
+    """0 in a couplet's first verse, 1 in its second. Where a line holds a couplet (has_couplet_lines), the verse
+    after each full-width comma is the next one (the comma ends its verse); elsewhere lines pair up."""
+    values = line_in_poem(text) % 2
+    for lines in poem_lines(text):
+        if not has_couplet_lines([text[start:end] for start, end in lines]):
+            continue
+        for start, end in lines:
+            second = 0
+            for index in range(start, end):
+                values[index] = second
+                if text[index] in HALF_LINE_MARKS:
+                    second ^= 1
+    return values
 
 
 FEATURES: tuple[Feature, ...] = (
@@ -140,7 +171,7 @@ FEATURES: tuple[Feature, ...] = (
     Feature("inside_brackets", "inside brackets or parentheses", inside_brackets),
     Feature("after_punctuation", "punctuation read and no word since", after_punctuation),
     Feature("line_in_poem", "line number within the poem, from 0", line_in_poem),
-    Feature("couplet_position", "first (0) or second (1) line of a couplet", couplet_position),
+    Feature("couplet_position", "first (0) or second (1) verse of a couplet", couplet_position),
 )
 FEATURE_NAMES = tuple(feature.name for feature in FEATURES)
 
@@ -153,11 +184,13 @@ def feature_named(name: str) -> Feature:
 
 
 def token_features(text: str, spans: Sequence[tuple[int, int]], features: Sequence[Feature] = FEATURES) -> np.ndarray:
-    """(tokens, features): each feature at the first character of each token (an empty span: the nearest one)."""
+    """(tokens, features): each feature at the last character of each token, where the model's state after
+    reading the token stands (a word's " moon" is 7 characters into "the moon", not 3); an empty span takes the
+    character at its place (the last one at the end)."""
     matrix = np.zeros((len(spans), len(features)), dtype=np.float64)
     if not text or not spans:
         return matrix
-    firsts = np.array([min(start, len(text) - 1) for start, _ in spans], dtype=np.int64)
+    lasts = np.array([min(max(start, end - 1), len(text) - 1) for start, end in spans], dtype=np.int64)
     for column, feature in enumerate(features):
-        matrix[:, column] = feature.function(text)[firsts]
+        matrix[:, column] = feature.function(text)[lasts]
     return matrix

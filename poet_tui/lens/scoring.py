@@ -174,6 +174,11 @@ def score_text(
         spans.append((len(text), len(text)))
     context_ids = [tokenizer.end_of_document_id, *(tokenizer.encode(context) if context else [])]
     tokens = token_scores(tokenizer, ids, spans, text, predict(model, context_ids, ids, top_k))
-    end_of_document = tokenizer.end_of_document_id
-    characters = sum(1 if token.token_id == end_of_document else token.end - token.start for token in tokens)
+    return scored_text(text, tokens, tokenizer.end_of_document_id)
+
+
+def scored_text(text: str, tokens: list[TokenScore], end_of_document_id: int) -> TextScore:
+    """The scores of `text`'s tokens as one TextScore, its characters counted as val_bpc counts them (an <eod>
+    one, whatever it shows): score_text, a completion's scores in the CLI and in the app all sum them so."""
+    characters = sum(1 if token.token_id == end_of_document_id else token.end - token.start for token in tokens)
     return TextScore(text, tokens, sum(token.surprisal_bits for token in tokens), characters)

@@ -82,3 +82,30 @@ def test_f8_shows_the_alternatives_and_enter_on_one_branches_keeping_the_earlier
         assert isinstance(options, OptionList) and app.errors() == []
 
     run_app(app, script)
+
+
+def test_at_80x24_the_panel_leaves_the_transcripts_text_beside_it(trained_run: Run) -> None:
+    """The cursor's token and every line of text stay left of the alternatives panel, and get the room back when
+    it closes."""
+    app = RecordingApp(checkpoint=trained_run.id)
+
+    async def script(pilot: Pilot[Any]) -> None:
+        repl = app.query_one(ReplPane)
+        await wait_until(pilot, lambda: repl.loaded is not None)
+        repl.settings.max_tokens, repl.settings.seed = 120, 5
+        exchange = await complete(pilot, repl, "The ")
+        transcript = app.query_one("#transcript")
+        full_width = transcript.content_region.width
+        await pilot.press("f8")
+        panel = app.query_one(AlternativesPanel)
+        await wait_until(pilot, lambda: panel.display and exchange.cursor == 0)
+        await pilot.pause()
+        assert transcript.content_region.right <= panel.region.x
+        for segment in exchange.query(Segment):
+            assert segment.region.right <= panel.region.x
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not panel.display and transcript.content_region.width == full_width
+        assert app.errors() == []
+
+    run_app(app, script, size=(80, 24))

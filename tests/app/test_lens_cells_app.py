@@ -124,3 +124,29 @@ def test_an_exported_model_searches_the_current_text_and_says_why(trained_run: R
         assert app.errors() == []
 
     run_app(app, script)
+
+
+def test_a_run_whose_validation_text_is_gone_is_told_the_apps_way_out(
+    trained_run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The engine's reason with the dialog's own way out (^t), never the CLI's --text FILE."""
+    from poet_tui.lens import lens_text
+
+    def gone(loaded: Any) -> Any:
+        raise lens_text.NoValidationText("the corpus 'tiny' has changed since run x trained on it, so its text is lost")
+
+    monkeypatch.setattr(lens_text, "validation_documents", gone)
+    app = RecordingApp(checkpoint=trained_run.id)
+
+    async def script(pilot: Pilot[Any]) -> None:
+        repl = app.query_one(ReplPane)
+        await wait_until(pilot, lambda: repl.loaded is not None)
+        await pilot.press("f9")
+        await wait_until(pilot, lambda: isinstance(app.screen, CellsScreen) and not app.screen.searching)
+        status = text_of(app.screen.query_one("#cells-status"))
+        assert status.startswith("The corpus 'tiny' has changed") and "^t searches the current text instead" in status
+        assert "--text" not in status
+        await pilot.press("escape")
+        assert app.errors() == []
+
+    run_app(app, script)

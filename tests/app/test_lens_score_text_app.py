@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, TextArea
 
@@ -43,7 +44,7 @@ def test_ctrl_s_scores_a_loaded_poem_and_shows_where_the_model_is_surprised(trai
         assert app.screen is dialog and error.display and text_of(error).startswith("Paste a poem above")
 
         path = dialog.query_one("#score-path", Input)
-        for name, sentence in (("nowhere.txt", "is not a file"), ("latin1.txt", "is not UTF-8 text")):
+        for name, sentence in (("nowhere.txt", "is not a file"), ("latin1.txt", "is not valid UTF-8")):
             path.focus()
             path.value = str(tmp_path / name)
             await pilot.press("enter")
@@ -94,3 +95,18 @@ def test_a_text_the_model_cannot_spell_is_one_sentence_in_the_footer_and_a_toast
         assert "not scored: " in text_of(exchange.query_one(".exchange-footer"))
 
     run_app(app, script)
+
+
+def test_a_file_or_a_paste_is_read_as_the_corpus_was(tmp_path: Path) -> None:
+    """CR LF line ends become the newlines the model was trained on; a binary file is one sentence."""
+    from poet_tui.app.score_dialog import plain_newlines, read_poem
+    from poet_tui.errors import PoetError
+
+    poem = tmp_path / "windows.txt"
+    poem.write_bytes(b"The moon\r\nthe sea\r\n")
+    assert read_poem(str(poem)) == "The moon\nthe sea\n"
+    assert plain_newlines("a\r\nb\rc\n") == "a\nb\nc\n"
+    binary = tmp_path / "image.png"
+    binary.write_bytes(b"\x89PNG\r\n\x00\x00")
+    with pytest.raises(PoetError, match="binary file"):
+        read_poem(str(binary))
