@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from poet_tui.bench import reference
@@ -70,3 +71,41 @@ def test_horizons_past_the_last_epoch_read_the_end() -> None:
     result = train_reference(data, torch.device("cpu"), settings, horizons_s=(10_000.0,))
     assert len(result.horizons) == 1 and result.horizons[0].epochs == 1.0
     assert result.horizons[0].validation_nats_per_char == result.validation_nats_per_char
+
+
+def test_ours_is_scored_by_word_language_models_own_evaluate(tmp_path) -> None:
+    """horizons-wlm scores our model with ColumnEvaluationTrainer: the same number reference.evaluate gives it."""
+    from torch import nn
+    from torch.nn import functional
+
+    from poet_tui.bench.harness import ColumnEvaluationTrainer
+    from poet_tui.config import ModelConfig, RunConfig, TokenizerConfig, TrainingConfig
+    from poet_tui.events import EventLog
+    from poet_tui.model import RecurrentState
+    from poet_tui.runs import RunStore
+
+    data = word_language_model_data(BenchText("roses", TEXT))
+    config = RunConfig(
+        corpus="roses",
+        tokenizer=TokenizerConfig(kind="word"),
+        model=ModelConfig(vocab_size=data.tokenizer.vocab_size, embedding_size=8, hidden_size=12, num_layers=2),
+        training=TrainingConfig(batch_size=2, bptt=8, max_steps=1, device="cpu"),
+    )
+    run, lock = RunStore(tmp_path / "runs").create(config, "roses")
+    lock.release()
+    trainer = ColumnEvaluationTrainer(config, run, data, EventLog(None), lambda: False, 0.0)
+    ours, _ = trainer.evaluate()
+
+    class AsReference(nn.Module):  # our model behind ReferenceModel's interface: seq-first, log-probabilities
+        def __init__(self) -> None:
+            super().__init__()
+            self.inner, self.rnn = trainer.model, trainer.model.rnn
+
+        def forward(self, tokens, hidden):
+            logits, state = self.inner(tokens.t(), RecurrentState.from_torch(hidden))
+            flat = functional.log_softmax(logits.transpose(0, 1).reshape(-1, logits.shape[-1]), dim=1)
+            return flat, state.to_torch()
+
+    validation = reference.batchify(data.validation_stream, reference.EVALUATION_BATCH, torch.device("cpu"))
+    theirs = reference.evaluate(AsReference(), validation, 35)  # type: ignore[arg-type]
+    assert ours == pytest.approx(theirs, rel=1e-5)

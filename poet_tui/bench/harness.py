@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+import torch.nn.functional as functional
 
 from poet_tui.bench.texts import window_starts, windowed_loss
 from poet_tui.config import RunConfig
@@ -51,6 +52,42 @@ class WindowedEvaluationTrainer(Trainer):
             self.model, self.validation_tokens, self.window_starts, windowed.length, windowed.batch, self.autocast
         )
         return loss, loss / math.log(2)  # char tokens without <eod>: nats per token are nats per character
+
+
+class ColumnEvaluationTrainer(Trainer):
+    """The engine's Trainer, but validation is read as word_language_model's evaluate reads it: the stream cut
+    into `columns` parallel columns (batchify), read in bptt-long pieces with the state carried, the mean loss
+    over every token scored. Its own yardstick, so ours and theirs are scored by one procedure."""
+
+    columns = 10
+    piece = 35
+
+    def __init__(self, *arguments: Any, **keywords: Any) -> None:
+        super().__init__(*arguments, **keywords)
+        stream = self.data.validation_stream
+        rows = stream.numel() // self.columns
+        self.column_tokens = stream[: rows * self.columns].to(self.device, torch.long).view(self.columns, rows)
+
+    @torch.no_grad()
+    def evaluate(self) -> tuple[float, float]:
+        self.model.eval()
+        tokens = self.column_tokens
+        state = self.model.initial_state(self.columns, self.device)
+        total = 0.0
+        for start in range(0, tokens.shape[1] - 1, self.piece):
+            length = min(self.piece, tokens.shape[1] - 1 - start)
+            with self.autocast():
+                logits, state = self.model(tokens[:, start : start + length], state)
+            targets = tokens[:, start + 1 : start + 1 + length]
+            total += float(
+                functional.cross_entropy(
+                    logits.float().reshape(-1, logits.shape[-1]), targets.reshape(-1), reduction="sum"
+                )
+            )
+        self.model.train()
+        loss = total / max(1, tokens.numel())  # its evaluate divides by every token, the unscored first row's too
+        nats_per_char = loss * tokens.numel() / self.data.validation_characters  # as reference.py converts
+        return loss, nats_per_char / math.log(2)
 
 
 @dataclass(frozen=True)
