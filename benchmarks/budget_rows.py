@@ -66,7 +66,10 @@ def main() -> None:
                 variants.reverse()
             for label, settings in variants:
                 figures = best_bits_per_char(corpus, minutes, flags_for(settings))
-                print(json.dumps({"corpus": corpus, "minutes": minutes, "row": label, **figures}), flush=True)
+                print(
+                    json.dumps({"corpus": corpus, "minutes": minutes, "row": label, **figures}, ensure_ascii=False),
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":
