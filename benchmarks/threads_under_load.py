@@ -8,7 +8,8 @@ Each configuration runs `poet train --jsonl` (the real child, tuner and all) on 
 `python -c "while True: pass"` hogs, in the order quiet, loaded, quiet, loaded so drift hits both alike. The
 figure is the median tokens/s of the step events after the first 10 s (the tuner's first trial and the warm-up
 are left out). "torch defaults" is what poet did before this issue: every core as a thread (`--threads` = the
-cores), OpenMP spinning at its barriers (`OMP_WAIT_POLICY=ACTIVE`).
+cores), OpenMP's own wait policy. `OMP_WAIT_POLICY=PASSIVE` (threads sleep at barriers) was tried and dropped:
+it costs a quiet machine a quarter of its speed (RESULTS.md).
 """
 
 from __future__ import annotations
@@ -61,10 +62,10 @@ def main() -> None:
     corpus = sys.argv[1]
     seconds = float(sys.argv[2]) if len(sys.argv) > 2 else 45.0
     cores = len(os.sched_getaffinity(0))
-    base = {key: value for key, value in os.environ.items() if key not in ("OMP_WAIT_POLICY", "POET_RESERVED_CORES")}
+    base = {key: value for key, value in os.environ.items() if key != "POET_RESERVED_CORES"}
     configurations = {
-        "poet (tuned threads, passive OpenMP)": ([], base),
-        "torch defaults": (["--threads", str(cores)], {**base, "OMP_WAIT_POLICY": "ACTIVE"}),
+        "poet (tuned threads)": ([], base),
+        "torch defaults": (["--threads", str(cores)], base),
     }
     results: dict[str, dict[str, list[dict]]] = {name: {"quiet": [], "loaded": []} for name in configurations}
     with tempfile.TemporaryDirectory(prefix="poet-threads-") as home:

@@ -3,8 +3,8 @@
 torch's default is one OpenMP thread per core the machine has, even when a container's quota or the process's
 affinity allows fewer, and its threads meet at a barrier after every operation. When other programs (the app's
 own interface, a browser, a second training run) want the same cores, one descheduled thread stalls all the
-others: on 2 cores beside two busy processes a char LSTM trained at 2,000 tokens/s with 2 threads and 8,000 with
-1. So the count starts from the cores this process may use (affinity, cgroup quota), leaves one to the interface
+others: on 2 cores beside two busy processes a char LSTM trained at 2,000–4,000 tokens/s with 2 threads and 8,000
+with 1. So the count starts from the cores this process may use (affinity, cgroup quota), leaves one to the interface
 when the app trains, and `ThreadTuner` then times real training steps at each candidate count and keeps the
 fastest, trying again now and then because the machine's load changes while a run trains. An explicit
 `--threads N` turns the tuning off.
@@ -24,16 +24,6 @@ from pathlib import Path
 
 RESERVED_CORES_VARIABLE = "POET_RESERVED_CORES"  # cores the training child leaves to its parent (the app sets 1)
 CGROUP_ROOT = Path("/sys/fs/cgroup")
-
-
-def prefer_passive_waiting(environment: dict[str, str] | None = None) -> None:
-    """Ask OpenMP to sleep, not spin, at its barriers, unless the user chose a policy (OMP_WAIT_POLICY).
-
-    Spinning threads burn the timeslices a busy machine gives them waiting for a descheduled peer: beside two
-    busy processes a 2-thread char LSTM trained at 2,000 tokens/s spinning and 11,900 sleeping. Read once, when
-    torch loads its OpenMP library, so `poet` sets it before any command imports torch."""
-    target = os.environ if environment is None else environment
-    target.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
 def affinity_cores() -> int:

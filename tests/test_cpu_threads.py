@@ -13,7 +13,6 @@ from poet_tui.cpu_threads import (
     candidate_counts,
     cgroup_quota_cores,
     make_tuner,
-    prefer_passive_waiting,
     reserved_cores,
     training_thread_count,
 )
@@ -159,15 +158,6 @@ def test_no_tuning_when_the_count_is_given_or_on_a_gpu() -> None:
     assert make_tuner(3, "cpu") is None
     assert make_tuner(None, "cuda") is None
     assert make_tuner(None, "cpu") is not None
-
-
-def test_openmp_is_asked_to_sleep_unless_the_user_chose() -> None:
-    environment: dict[str, str] = {}
-    prefer_passive_waiting(environment)
-    assert environment == {"OMP_WAIT_POLICY": "PASSIVE"}
-    chosen = {"OMP_WAIT_POLICY": "ACTIVE"}
-    prefer_passive_waiting(chosen)
-    assert chosen == {"OMP_WAIT_POLICY": "ACTIVE"}
 
 
 def test_the_app_starts_training_with_a_core_left_for_it(monkeypatch: pytest.MonkeyPatch) -> None:

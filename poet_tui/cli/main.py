@@ -228,9 +228,6 @@ def run_command(arguments: argparse.Namespace, parser: ArgumentParser) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from poet_tui.cpu_threads import prefer_passive_waiting
-
-    prefer_passive_waiting()  # before any command imports torch (cpu_threads.py says why)
     parser = build_parser()
     try:
         arguments = parser.parse_args(argv)
