@@ -81,7 +81,8 @@ def test_a_new_option_in_the_table_gets_a_form_field_checked_in_form_words() -> 
 
 
 def test_the_form_and_the_command_line_start_the_same_run_when_nothing_is_changed() -> None:
-    """The form's untouched fields and `poet train --corpus X` give one config, and the same child flags."""
+    """The form's untouched fields (it opens on `auto`) and `poet train --corpus X --preset auto` give one config,
+    and the same child flags."""
 
     async def script(form: TrainForm, pilot: Pilot[Any]) -> RunConfig:
         form.corpus = "shakespeare-sonnets"
@@ -89,8 +90,9 @@ def test_the_form_and_the_command_line_start_the_same_run_when_nothing_is_change
         return form.config()
 
     from_form = run_train_form(script)
-    from_flags = config_from_arguments(parser_for(OPTIONS).parse_args(["--corpus", "shakespeare-sonnets"]))
-    assert from_form == from_flags == RunConfig(corpus="shakespeare-sonnets")
+    arguments = parser_for(OPTIONS).parse_args(["--corpus", "shakespeare-sonnets", "--preset", "auto"])
+    from_flags = config_from_arguments(arguments)
+    assert from_form == from_flags != RunConfig(corpus="shakespeare-sonnets")  # auto sized it
     assert from_form.to_argv() == from_flags.to_argv()
 
 
