@@ -12,10 +12,10 @@ from poet_tui.bench.nanogpt_reference import (
     GPTModel,
     HorizonLoss,
     NanoGPTSettings,
-    gpt_windowed_loss,
     nanogpt_learning_rate,
     train_nanogpt,
 )
+from poet_tui.bench.texts import windowed_loss
 from poet_tui.errors import PoetError
 
 CPU = torch.device("cpu")
@@ -43,7 +43,7 @@ class StepClock:
 
 
 def windowed(model: GPTModel) -> float:
-    return gpt_windowed_loss(model, IDS, STARTS, TINY.block_size, 16)
+    return windowed_loss(model, IDS, STARTS, TINY.block_size, 16)
 
 
 def test_thirty_iterations_beat_a_uniform_guess_on_a_repetitive_text() -> None:

@@ -24,9 +24,9 @@ from poet_tui.bench.harness import (
     WindowedValidation,
     train_with_engine,
 )
-from poet_tui.bench.nanogpt_reference import NanoGPTSettings, gpt_windowed_loss, train_nanogpt
+from poet_tui.bench.nanogpt_reference import NanoGPTSettings, train_nanogpt
 from poet_tui.bench.reference import MEDIUM_TIED, UPSTREAM_DEFAULTS, ReferenceSettings, train_reference
-from poet_tui.bench.texts import nanogpt_char_data, window_starts, word_language_model_data
+from poet_tui.bench.texts import nanogpt_char_data, window_starts, windowed_loss, word_language_model_data
 from poet_tui.budget_presets import auto_settings
 
 if TYPE_CHECKING:
@@ -118,7 +118,7 @@ def horizons_nanogpt(context: BenchContext, meter: MemoryMeter) -> dict[str, Any
         data.tokenizer.vocab_size - 1,
         plan.nanogpt,
         plan.nanogpt_horizons_s,
-        lambda model: gpt_windowed_loss(model, their_validation, starts, NANOGPT_BLOCK, 64),
+        lambda model: windowed_loss(model, their_validation, starts, NANOGPT_BLOCK, 64),
         context.device,
     )
     theirs = {

@@ -18,7 +18,7 @@ train ids by `torch.randint`, the next batch drawn before the backward pass; `lo
 the ones their run draws.
 
 Ours: the stopping rule (time horizons on a training clock that pauses while our evaluation runs, or
-`max_iterations`), the evaluation (`gpt_windowed_loss`, on fixed windows shared with the RNN's yardstick), and on
+`max_iterations`), the evaluation (texts.windowed_loss, on fixed windows shared with the RNN's yardstick), and on
 CUDA bfloat16 autocast where supported (their dtype default), without compile or their TF32 switches.
 
 Data: poet's char ids (`nanogpt_char_data`) put `<eod>` at 0 before the sorted alphabet, so its vocabulary is one
@@ -226,24 +226,6 @@ def skip_estimate_loss_draws(train_ids: torch.Tensor, validation_ids: torch.Tens
 
 
 @torch.no_grad()
-def gpt_windowed_loss(model: GPTModel, stream: torch.Tensor, starts: torch.Tensor, length: int, batch: int) -> float:
-    """Mean loss (nats per token) over every position of the windows stream[s : s + length + 1]."""
-    was_training = model.training
-    model.eval()
-    device = next(model.parameters()).device
-    stream = stream.to(device=device, dtype=torch.long)
-    offsets = torch.arange(length + 1, device=device)
-    total = torch.zeros((), device=device, dtype=torch.float64)
-    for chunk in starts.to(device).split(batch):
-        window = stream[chunk[:, None] + offsets]
-        logits = model(window[:, :-1]).float()
-        total += functional.cross_entropy(
-            logits.reshape(-1, logits.shape[-1]), window[:, 1:].reshape(-1), reduction="sum"
-        ).double()
-    model.train(was_training)
-    return float(total.item()) / (starts.numel() * length)
-
-
 def autocast_for(device: torch.device) -> Callable[[], AbstractContextManager[Any]]:
     """train.py's ctx: nothing on the CPU (fp32); bfloat16 autocast on CUDA where supported, else fp32 (ours)."""
     if device.type == "cuda" and torch.cuda.is_bf16_supported():

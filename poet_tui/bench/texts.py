@@ -20,7 +20,6 @@ import torch.nn.functional as functional
 from poet_tui.corpus import Corpus, Document, read_text_file
 from poet_tui.corpus_registry import resolve_corpus
 from poet_tui.errors import PoetError
-from poet_tui.model import RNNLanguageModel
 from poet_tui.tokenizers import (
     SPM_MIN_VOCAB,
     CharTokenizer,
@@ -87,14 +86,16 @@ def window_starts(stream_length: int, windows: int, length: int, seed: int) -> t
 
 @torch.no_grad()
 def windowed_loss(
-    model: RNNLanguageModel,
+    model: torch.nn.Module,
     stream: torch.Tensor,
     starts: torch.Tensor,
     length: int,
     batch: int,
     autocast: Callable[[], AbstractContextManager[Any]] = nullcontext,
 ) -> float:
-    """Mean loss (nats per token) over every position of the windows, each read from a zero state."""
+    """Mean loss (nats per token) over every position of the windows stream[s : s + length + 1], each read from a
+    zero state. One procedure for every model scored on these windows: an RNN returns (logits, state), nanoGPT's
+    GPT its logits alone."""
     was_training = model.training
     model.eval()
     device = next(model.parameters()).device
@@ -104,7 +105,8 @@ def windowed_loss(
     for chunk in starts.to(device).split(batch):
         window = stream[chunk[:, None] + offsets]
         with autocast():
-            logits, _ = model(window[:, :-1])
+            output = model(window[:, :-1])
+        logits = output[0] if isinstance(output, tuple) else output
         total += functional.cross_entropy(
             logits.float().reshape(-1, logits.shape[-1]), window[:, 1:].reshape(-1), reduction="sum"
         ).double()
