@@ -10,6 +10,7 @@ ctrl+s scores a given text (score_dialog.py), f9 finds the hidden units that tra
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from textual import work
@@ -172,36 +173,39 @@ class ReplLens:
         widget.update(content)
 
     # ----- the workers -----
-    @work(thread=True, group="lens", exit_on_error=False)
     def score_ids(self, loaded: Any, exchange_id: int, context_ids: list[int], token_ids: list[int]) -> None:
         """One teacher-forced pass over the exact ids a completion drew, after the ids it was drawn from."""
-        from poet_tui.lens.scoring import score_token_ids, scored_text
 
-        try:
+        def scoring() -> LensScored:
+            from poet_tui.lens.scoring import score_token_ids, scored_text
+
             scores = score_token_ids(loaded.model, loaded.tokenizer, context_ids, token_ids, top_k=TOP_K)
-        except PoetError as error:
-            self.post_message(LensScored(exchange_id, None, problem=sentence(error)))
-            return
-        except Exception:
-            self.post_message(LensScored(exchange_id, None, problem="It could not be scored (see the error)."))
-            raise
-        scored = scored_text("", scores, loaded.tokenizer.end_of_document_id)
-        self.post_message(LensScored(exchange_id, scores, context_ids, scored.characters))
+            scored = scored_text("", scores, loaded.tokenizer.end_of_document_id)
+            return LensScored(exchange_id, scores, context_ids, scored.characters)
+
+        self.run_scoring(exchange_id, scoring)
+
+    def score_given_text(self, loaded: Any, exchange_id: int, text: str) -> None:
+        def scoring() -> LensScored:
+            from poet_tui.lens.scoring import score_text
+
+            scored = score_text(loaded.model, loaded.tokenizer, text, top_k=TOP_K)
+            context_ids = [loaded.tokenizer.end_of_document_id]  # score_text reads the text after <eod> alone
+            return LensScored(exchange_id, scored.tokens, context_ids, scored.characters)
+
+        self.run_scoring(exchange_id, scoring)
 
     @work(thread=True, group="lens", exit_on_error=False)
-    def score_given_text(self, loaded: Any, exchange_id: int, text: str) -> None:
-        from poet_tui.lens.scoring import score_text
-
+    def run_scoring(self, exchange_id: int, scoring: Callable[[], LensScored]) -> None:
+        """Score in a thread and post what came of it: the scores, or one sentence saying why there are none."""
         try:
-            scored = score_text(loaded.model, loaded.tokenizer, text, top_k=TOP_K)
+            message = scoring()
         except PoetError as error:
-            self.post_message(LensScored(exchange_id, None, problem=sentence(error)))
-            return
+            message = LensScored(exchange_id, None, problem=sentence(error))
         except Exception:
             self.post_message(LensScored(exchange_id, None, problem="It could not be scored (see the error)."))
             raise
-        context_ids = [loaded.tokenizer.end_of_document_id]  # score_text reads the text after <eod> alone
-        self.post_message(LensScored(exchange_id, scored.tokens, context_ids, scored.characters))
+        self.post_message(message)
 
     @work(thread=True, group="lens", exit_on_error=False)
     def trace_unit(self, loaded: Any, exchange_id: int, text: str, unit: tuple[int, int]) -> None:
