@@ -22,7 +22,6 @@ from poet_tui.checkpoint import (
     save_checkpoint,
 )
 from poet_tui.config import RunConfig
-from poet_tui.cpu_threads import make_tuner
 from poet_tui.data import RandomWindows, StatefulBatches, evaluation_threads
 from poet_tui.device import memory_snapshot, resolve_device, use_bf16
 from poet_tui.errors import PoetError
@@ -45,6 +44,7 @@ from poet_tui.training_state import (
     rnn_state_from_tensors,
     rnn_state_to_tensors,
 )
+from poet_tui.training_threads import TrainingThreads
 
 if TYPE_CHECKING:
     from poet_tui.train import PreparedData
@@ -75,9 +75,7 @@ class Trainer:
         self.should_stop = should_stop
         self.start_time = start_time
         self.device = resolve_device(self.training.device)
-        if self.device.type == "cpu" and self.training.threads is not None:
-            torch.set_num_threads(self.training.threads)
-        self.thread_tuner = make_tuner(self.training.threads, self.device.type)
+        self.threads = TrainingThreads(self.training.threads, self.device.type)
         self.bf16 = use_bf16(self.device, self.training.precision)
         if self.device.type == "cuda":
             torch.backends.cudnn.benchmark = True
@@ -201,19 +199,6 @@ class Trainer:
         self.progress.tokens += targets.numel()
         self.current_lr = rate
 
-    def tuned_train_step(self) -> None:
-        """A training step at the thread count the tuner wants timed (cpu_threads.py); a plain step otherwise."""
-        tuner = self.thread_tuner
-        if tuner is None:
-            self.train_step()
-            return
-        count = tuner.threads_for_next_step()
-        if torch.get_num_threads() != count:
-            torch.set_num_threads(count)
-        started = time.perf_counter()
-        self.train_step()
-        tuner.observe(time.perf_counter() - started)
-
     def log_step(self) -> None:
         """One host sync per log interval: read the accumulated loss, report speed and memory."""
         now = time.perf_counter() - pausing.clock.paused_seconds
@@ -232,7 +217,7 @@ class Trainer:
             tokens_per_s=round(tokens_per_s, 1),
             elapsed_s=round(self.elapsed(), 2),
             mem=memory_snapshot(self.device),
-            **({"threads": torch.get_num_threads()} if self.device.type == "cpu" else {}),
+            **self.threads.event_fields(),
         )
         self.loss_sum.zero_()
         self.progress.logged_steps = 0
@@ -358,11 +343,8 @@ class Trainer:
 
     def run_loop(self) -> str:
         """Train until the budget, a stop request or early stopping; the caller's thread count is put back after."""
-        threads = torch.get_num_threads()
-        try:
+        with self.threads.for_the_loop():
             return self.loop()
-        finally:
-            torch.set_num_threads(threads)
 
     def loop(self) -> str:
         self.last_evaluation_time = time.monotonic()
@@ -382,7 +364,7 @@ class Trainer:
                     self.checkpoint("latest", "latest", None, None, with_state=True)
                 return "stopped"
             try:
-                self.tuned_train_step()
+                self.threads.run_step(self.train_step)
             except OUT_OF_MEMORY_ERRORS:
                 recover_from_out_of_memory(self)
                 continue
