@@ -41,9 +41,13 @@ class HorizonPlan:
     nanogpt_horizons_s: tuple[float, ...]
     word_model: dict[str, Any]  # ours on word_language_model's tokens
     word_training: dict[str, Any]
-    # (up to this many seconds, dropout): a budget that reads the text three times over needs dropout, a short
-    # one learns faster without (measured: RESULTS.md, "Horizons")
-    word_dropout: tuple[tuple[float, float], ...] = ((150.0, 0.0), (math.inf, 0.2))
+    # (up to this many seconds, what changes in the word model and its training): a budget that reads the text
+    # several times over needs dropout and can use a wider model, a short one learns faster without (measured:
+    # RESULTS.md, "Horizons")
+    word_by_budget: tuple[tuple[float, dict[str, Any], dict[str, Any]], ...] = (
+        (150.0, {"dropout": 0.0}, {}),
+        (math.inf, {"dropout": 0.2}, {}),
+    )
     references: tuple[tuple[str, ReferenceSettings], ...] = (
         ("wlm-200", UPSTREAM_DEFAULTS),
         ("wlm-650-tied", MEDIUM_TIED),
@@ -60,15 +64,14 @@ def horizons_wlm(context: BenchContext, meter: MemoryMeter) -> dict[str, Any]:
     data = word_language_model_data(context.text)
     ours: list[dict[str, Any]] = []
     for horizon in plan.wlm_horizons_s:
-        training = {**plan.word_training, **evaluate_once(horizon)}
-        dropout = next(value for up_to, value in plan.word_dropout if horizon <= up_to)
-        config = run_config(context, {**plan.word_model, "dropout": dropout}, training, kind="word")
+        model, training = word_settings(plan, horizon)
+        config = run_config(context, model, {**training, **evaluate_once(horizon)}, kind="word")
         record = train_with_engine(config, data, context.home, time.monotonic(), ColumnEvaluationTrainer)
         meter.note_rss(record.largest_rss)
         best = record.best()
         steps = record.trainer.progress.step if record.trainer else 0
         nats = best.nats_per_char if best else None
-        ours.append({"seconds": horizon, "nats_per_char": nats, "steps": steps, "dropout": dropout})
+        ours.append({"seconds": horizon, "nats_per_char": nats, "steps": steps, "model": model})
     theirs: dict[str, list[dict[str, Any]]] = {}
     for name, settings in plan.references:
         budget = replace(settings, max_seconds=None, max_batches=None)
@@ -86,7 +89,15 @@ def horizons_wlm(context: BenchContext, meter: MemoryMeter) -> dict[str, Any]:
             "yardstick": "word_language_model's: its tokens (whitespace words + <eos>, vocabulary of all splits) and "
             "its evaluate (10 columns, state carried, 35-token pieces) for both, in nats per character of the "
             "validation text",
-            "ours": {"model": plan.word_model, "training": plan.word_training, "tokenizer": "its words"},
+            "ours": {
+                "model": plan.word_model,
+                "training": plan.word_training,
+                "by_budget": [
+                    {"up_to_s": None if math.isinf(up_to) else up_to, "model": model, "training": training}
+                    for up_to, model, training in plan.word_by_budget
+                ],
+                "tokenizer": "its words",
+            },
             "vocab_size": data.tokenizer.vocab_size,
         },
     )
@@ -154,6 +165,12 @@ def horizon_plan(context: BenchContext) -> HorizonPlan:
 def evaluate_once(horizon_s: float) -> dict[str, Any]:
     """The horizon is the budget; one evaluation after it, outside it (as the references' clocks leave theirs out)."""
     return {"max_minutes": horizon_s / 60, "eval_every_seconds": None, "eval_every_steps": 10**9}
+
+
+def word_settings(plan: HorizonPlan, horizon_s: float) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Our word model and its training for one budget: the plan's, with the first row that covers the budget."""
+    model, training = next((model, training) for up_to, model, training in plan.word_by_budget if horizon_s <= up_to)
+    return {**plan.word_model, **model}, {**plan.word_training, **training}
 
 
 def char_settings(plan: HorizonPlan, horizon_s: float, characters: int) -> tuple[dict[str, Any], dict[str, Any], str]:
