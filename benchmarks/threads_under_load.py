@@ -1,13 +1,13 @@
 """Training throughput on a quiet machine and beside two busy processes (issue #17): poet's thread choice against
 torch's defaults. Not a test: the figures depend on the machine (benchmarks/RESULTS.md, "Threads under load").
 
-    python benchmarks/threads_under_load.py CORPUS [SECONDS]
+    python benchmarks/threads_under_load.py CORPUS [SECONDS] [ROUNDS]
 
 Each configuration runs `poet train --jsonl` (the real child, tuner and all) on CORPUS for SECONDS of training
-(default 45) with `--preset auto`'s one-minute row, once on the quiet machine and once beside two
-`python -c "while True: pass"` hogs, in the order quiet, loaded, quiet, loaded so drift hits both alike. The
-figure is the median tokens/s of the step events after the first 10 s (the tuner's first trial and the warm-up
-are left out). "torch defaults" is what poet did before this issue: every core as a thread (`--threads` = the
+(default 45) with `--preset auto`'s one-minute row, once on the quiet machine and once beside two `python -c "while
+True: pass"` hogs, ROUNDS times (default 2), in the order quiet, loaded, quiet, loaded so drift hits both alike. The
+figure is the median tokens/s of the step events after the first 10 s (the tuner's first trial and the warm-up are
+left out). "torch defaults" is what poet did before this issue: every core as a thread (`--threads` = the
 cores), OpenMP's own wait policy. `OMP_WAIT_POLICY=PASSIVE` (threads sleep at barriers) was tried and dropped:
 it costs a quiet machine a quarter of its speed (RESULTS.md).
 """
@@ -61,6 +61,7 @@ def train_speed(corpus: str, seconds: float, home: str, flags: list[str], enviro
 def main() -> None:
     corpus = sys.argv[1]
     seconds = float(sys.argv[2]) if len(sys.argv) > 2 else 45.0
+    rounds = int(sys.argv[3]) if len(sys.argv) > 3 else 2
     cores = len(os.sched_getaffinity(0))
     base = {key: value for key, value in os.environ.items() if key != "POET_RESERVED_CORES"}
     configurations = {
@@ -69,7 +70,7 @@ def main() -> None:
     }
     results: dict[str, dict[str, list[dict]]] = {name: {"quiet": [], "loaded": []} for name in configurations}
     with tempfile.TemporaryDirectory(prefix="poet-threads-") as home:
-        for _ in range(2):
+        for _ in range(rounds):
             for name, (flags, environment) in configurations.items():
                 results[name]["quiet"].append(train_speed(corpus, seconds, home, flags, environment))
                 with hogs(2):
