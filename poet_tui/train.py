@@ -8,7 +8,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -81,16 +80,6 @@ def prepare_data(config: RunConfig, corpus: Corpus, tokenizer: Tokenizer | None 
         forms=corpus_forms([document.text for document in split.train]),
         overlap=built_index(split.indexed_texts),
     )
-
-
-def import_optimizer_machinery_in_background() -> None:
-    """Every torch optimizer imports torch._dynamo on its first step (1.5 s on an idle 2-core machine, 4 s on a
-    busy one): a thread starts it now, while the corpus is read and tokenized, instead of after."""
-
-    def import_dynamo() -> None:
-        import torch._dynamo  # noqa: F401
-
-    threading.Thread(target=import_dynamo, name="poet-import-dynamo", daemon=True).start()
 
 
 def choose_batch_size(config: RunConfig, data: PreparedData) -> str:

@@ -50,9 +50,7 @@ def train_in_process(arguments: argparse.Namespace) -> int:
         raise
     from poet_tui.pausing import clock
     from poet_tui.runs import RunStore
-    from poet_tui.train import import_optimizer_machinery_in_background, resume, train
-
-    import_optimizer_machinery_in_background()
+    from poet_tui.train import resume, train
 
     stop = StopRequest()
     stop.install()
