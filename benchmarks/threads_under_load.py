@@ -1,15 +1,16 @@
 """Training throughput on a quiet machine and beside two busy processes (issue #17): poet's thread choice against
 torch's defaults. Not a test: the figures depend on the machine (benchmarks/RESULTS.md, "Threads under load").
 
-    python benchmarks/threads_under_load.py CORPUS [SECONDS] [ROUNDS]
+    python benchmarks/threads_under_load.py CORPUS [SECONDS] [ROUNDS] [poet,the,torch]
 
 Each configuration runs `poet train --jsonl` (the real child, tuner and all) on CORPUS for SECONDS of training
 (default 45) with `--preset auto`'s one-minute row, once on the quiet machine and once beside two `python -c "while
 True: pass"` hogs, ROUNDS times (default 2), in the order quiet, loaded, quiet, loaded so drift hits both alike. The
 figure is the median tokens/s of the step events after the first 10 s (the tuner's first trial and the warm-up are
-left out). "torch defaults" is what poet did before this issue: every core as a thread (`--threads` = the
-cores), OpenMP's own wait policy. `OMP_WAIT_POLICY=PASSIVE` (threads sleep at barriers) was tried and dropped:
-it costs a quiet machine a quarter of its speed (RESULTS.md).
+left out). "the app's training child" is poet's own choice as the app starts it (`POET_RESERVED_CORES=1`: a core
+left to the interface, so one thread on two cores). "torch defaults" is what poet did before this issue: every core
+as a thread (`--threads` = the cores), OpenMP's own wait policy. `OMP_WAIT_POLICY=PASSIVE` (threads sleep at
+barriers) was tried and dropped: it costs a quiet machine a quarter of its speed (RESULTS.md).
 """
 
 from __future__ import annotations
@@ -66,8 +67,12 @@ def main() -> None:
     base = {key: value for key, value in os.environ.items() if key != "POET_RESERVED_CORES"}
     configurations = {
         "poet (tuned threads)": ([], base),
+        "the app's training child (a core left to the interface)": ([], {**base, "POET_RESERVED_CORES": "1"}),
         "torch defaults": (["--threads", str(cores)], base),
     }
+    if len(sys.argv) > 4:  # a subset, by the first word of each name: poet, the, torch
+        wanted = set(sys.argv[4].split(","))
+        configurations = {name: value for name, value in configurations.items() if name.split()[0] in wanted}
     results: dict[str, dict[str, list[dict]]] = {name: {"quiet": [], "loaded": []} for name in configurations}
     with tempfile.TemporaryDirectory(prefix="poet-threads-") as home:
         for _ in range(rounds):
