@@ -69,6 +69,7 @@ class TrainingConfig:
     auto_batch_size: bool = default_of("training.auto_batch_size")
     bptt: int = default_of("training.bptt")
     random_windows: bool = default_of("training.random_windows")
+    hold_unseen_tokens: bool = default_of("training.hold_unseen_tokens")
     learning_rate: float = default_of("training.learning_rate")
     weight_decay: float = default_of("training.weight_decay")
     grad_clip: float = default_of("training.grad_clip")

@@ -108,6 +108,13 @@ class RandomWindows:
         return self.windows_drawn / self.windows_per_epoch
 
 
+def unseen_token_ids(stream: torch.Tensor, vocab_size: int) -> torch.Tensor:
+    """The ids of the vocabulary that the training stream never contains (as input or as target)."""
+    present = torch.zeros(vocab_size, dtype=torch.bool)
+    present[stream.to("cpu", torch.long)] = True
+    return torch.nonzero(~present).flatten()
+
+
 def evaluation_threads(stream: torch.Tensor, threads: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Cut a validation stream into parallel threads whose targets cover every token after the first once.
 

@@ -238,6 +238,13 @@ OPTIONS: tuple[Option, ...] = (
     training("random_windows", "bool", False, "--random-windows", "random win",
              "train on windows at random places instead of in order (the state is reset each window)",
              words="random windows", advanced=True),
+    # AdamW moves a token's output a full step even when its gradient is tiny, so a token the training text
+    # never contains is driven ever less likely; held, it keeps its starting weights (benchmarks/RESULTS.md,
+    # "Tokens training never saw").
+    training("hold_unseen_tokens", "bool", False, "--hold-unseen-tokens", "hold unseen",
+             "leave tokens the training text never contains as they started, instead of driving them ever less "
+             "likely: fairer odds for words first met in new text (which generation may then emit)",
+             words="hold unseen tokens", advanced=True),
     training("weight_decay", "number", 0.01, "--weight-decay", "decay", "AdamW weight decay", words="weight decay",
              advanced=True, low=0),
     training("grad_clip", "number", 1.0, "--grad-clip", "grad clip", "clip the gradient norm to this (0: off)",

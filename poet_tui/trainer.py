@@ -22,7 +22,8 @@ from poet_tui.checkpoint import (
     save_checkpoint,
 )
 from poet_tui.config import RunConfig
-from poet_tui.data import RandomWindows, StatefulBatches, evaluation_threads
+from poet_tui.cpu_memory import keep_freed_memory
+from poet_tui.data import RandomWindows, StatefulBatches, evaluation_threads, unseen_token_ids
 from poet_tui.device import memory_snapshot, resolve_device, use_bf16
 from poet_tui.errors import PoetError
 from poet_tui.events import EventLog
@@ -79,9 +80,16 @@ class Trainer:
         self.bf16 = use_bf16(self.device, self.training.precision)
         if self.device.type == "cuda":
             torch.backends.cudnn.benchmark = True
+        else:
+            keep_freed_memory()  # big logits are reused, not faulted in afresh each step (cpu_memory.py)
         torch.manual_seed(config.seed)
         config.model.vocab_size = data.tokenizer.vocab_size
         self.model = RNNLanguageModel(config.model).to(self.device)
+        self.unseen_tokens = (
+            unseen_token_ids(data.train_stream, config.model.vocab_size).to(self.device)
+            if self.training.hold_unseen_tokens
+            else None
+        )
         self.optimizer = torch.optim.AdamW(
             self.model.parameters(),
             lr=self.training.learning_rate,
@@ -188,6 +196,8 @@ class Trainer:
             loss = functional.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), targets.reshape(-1))
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
+        if self.unseen_tokens is not None:
+            self.model.hold_tokens(self.unseen_tokens)
         if self.training.grad_clip > 0:
             torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.training.grad_clip)
         self.optimizer.step()

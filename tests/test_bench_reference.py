@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import math
-from dataclasses import replace
-
 import pytest
 import torch
 
 from poet_tui.bench import reference
-from poet_tui.bench.horizons import word_settings
-from poet_tui.bench.profiles import FULL_HORIZONS
 from poet_tui.bench.reference import MEDIUM_TIED, UPSTREAM_DEFAULTS, ReferenceModel, ReferenceSettings, train_reference
 from poet_tui.bench.texts import BenchText, word_language_model_data
 
@@ -114,17 +109,3 @@ def test_ours_is_scored_by_word_language_models_own_evaluate(tmp_path) -> None:
     validation = reference.batchify(data.validation_stream, reference.EVALUATION_BATCH, torch.device("cpu"))
     theirs = reference.evaluate(AsReference(), validation, 35)  # type: ignore[arg-type]
     assert ours == pytest.approx(theirs, rel=1e-5)
-
-
-def test_each_word_horizon_takes_the_first_budget_row_that_covers_it() -> None:
-    plan = replace(
-        FULL_HORIZONS,
-        word_by_budget=((150.0, {"dropout": 0.0}, {}), (math.inf, {"hidden_size": 384}, {"learning_rate": 4e-3})),
-    )
-    short_model, short_training = word_settings(plan, 60.0)
-    edge_model, _ = word_settings(plan, 150.0)
-    long_model, long_training = word_settings(plan, 300.0)
-    assert short_model == {**FULL_HORIZONS.word_model, "dropout": 0.0} == edge_model
-    assert short_training == FULL_HORIZONS.word_training
-    assert long_model == {**FULL_HORIZONS.word_model, "hidden_size": 384}
-    assert long_training == {**FULL_HORIZONS.word_training, "learning_rate": 4e-3}

@@ -23,6 +23,7 @@ from typing import Any
 import torch
 
 from poet_tui.bench.form_case import sample_form
+from poet_tui.bench.fresh_process import call_in_fresh_process
 from poet_tui.bench.harness import (
     MemoryMeter,
     WindowedEvaluationTrainer,
@@ -196,7 +197,7 @@ def batch_probe(context: BenchContext, meter: MemoryMeter) -> dict[str, Any]:
 
 def wlm_baseline(context: BenchContext, meter: MemoryMeter) -> dict[str, Any]:
     data = word_language_model_data(context.text)
-    result = train_reference(data, context.device, context.profile.reference)
+    result = call_in_fresh_process(train_reference, data, context.device, context.profile.reference)
     context.reference = result
     settings = context.profile.reference
     return {

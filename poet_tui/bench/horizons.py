@@ -12,11 +12,11 @@ Every clock leaves evaluation out. The ratios are ours over theirs: below 1 is a
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from poet_tui.bench.fresh_process import call_in_fresh_process
 from poet_tui.bench.harness import (
     ColumnEvaluationTrainer,
     MemoryMeter,
@@ -41,9 +41,6 @@ class HorizonPlan:
     nanogpt_horizons_s: tuple[float, ...]
     word_model: dict[str, Any]  # ours on word_language_model's tokens
     word_training: dict[str, Any]
-    # (up to this many seconds, what changes in the word model and its training): a budget row may widen the
-    # model or change its dropout; none is needed now (one setting serves every horizon: RESULTS.md, "Horizons")
-    word_by_budget: tuple[tuple[float, dict[str, Any], dict[str, Any]], ...] = ((math.inf, {}, {}),)
     references: tuple[tuple[str, ReferenceSettings], ...] = (
         ("wlm-200", UPSTREAM_DEFAULTS),
         ("wlm-650-tied", MEDIUM_TIED),
@@ -60,18 +57,17 @@ def horizons_wlm(context: BenchContext, meter: MemoryMeter) -> dict[str, Any]:
     data = word_language_model_data(context.text)
     ours: list[dict[str, Any]] = []
     for horizon in plan.wlm_horizons_s:
-        model, training = word_settings(plan, horizon)
-        config = run_config(context, model, {**training, **evaluate_once(horizon)}, kind="word")
+        config = run_config(context, plan.word_model, {**plan.word_training, **evaluate_once(horizon)}, kind="word")
         record = train_with_engine(config, data, context.home, time.monotonic(), ColumnEvaluationTrainer)
         meter.note_rss(record.largest_rss)
         best = record.best()
         steps = record.trainer.progress.step if record.trainer else 0
         nats = best.nats_per_char if best else None
-        ours.append({"seconds": horizon, "nats_per_char": nats, "steps": steps, "model": model})
+        ours.append({"seconds": horizon, "nats_per_char": nats, "steps": steps})
     theirs: dict[str, list[dict[str, Any]]] = {}
     for name, settings in plan.references:
         budget = replace(settings, max_seconds=None, max_batches=None)
-        result = train_reference(data, context.device, budget, horizons_s=plan.wlm_horizons_s)
+        result = call_in_fresh_process(train_reference, data, context.device, budget, plan.wlm_horizons_s)
         theirs[name] = [
             {"seconds": item.seconds, "epochs": item.epochs, "nats_per_char": item.validation_nats_per_char}
             for item in result.horizons
@@ -88,10 +84,6 @@ def horizons_wlm(context: BenchContext, meter: MemoryMeter) -> dict[str, Any]:
             "ours": {
                 "model": plan.word_model,
                 "training": plan.word_training,
-                "by_budget": [
-                    {"up_to_s": None if math.isinf(up_to) else up_to, "model": model, "training": training}
-                    for up_to, model, training in plan.word_by_budget
-                ],
                 "tokenizer": "its words",
             },
             "vocab_size": data.tokenizer.vocab_size,
@@ -161,12 +153,6 @@ def horizon_plan(context: BenchContext) -> HorizonPlan:
 def evaluate_once(horizon_s: float) -> dict[str, Any]:
     """The horizon is the budget; one evaluation after it, outside it (as the references' clocks leave theirs out)."""
     return {"max_minutes": horizon_s / 60, "eval_every_seconds": None, "eval_every_steps": 10**9}
-
-
-def word_settings(plan: HorizonPlan, horizon_s: float) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Our word model and its training for one budget: the plan's, with the first row that covers the budget."""
-    model, training = next((model, training) for up_to, model, training in plan.word_by_budget if horizon_s <= up_to)
-    return {**plan.word_model, **model}, {**plan.word_training, **training}
 
 
 def char_settings(plan: HorizonPlan, horizon_s: float, characters: int) -> tuple[dict[str, Any], dict[str, Any], str]:

@@ -71,6 +71,16 @@ class RNNLanguageModel(nn.Module):
             output = self.projection(output)
         return self.decoder(output), RecurrentState.from_torch(torch_state)
 
+    def hold_tokens(self, token_ids: torch.Tensor) -> None:
+        """Zero the gradient of these tokens' own weights (embedding row, output row and bias) after a backward
+        pass: AdamW's moments stay zero for them, so only weight decay moves them (toward zero)."""
+        held = [self.embedding.weight, self.decoder.bias]
+        if not self.config.tied:
+            held.append(self.decoder.weight)
+        for parameter in held:
+            if parameter.grad is not None:
+                parameter.grad.index_fill_(0, token_ids, 0.0)
+
     def uses_single_step(self, device: torch.device) -> bool:
         """One-token inference skips nn.LSTM's per-call overhead (see step.py); training never does."""
         return not self.training and not torch.is_grad_enabled() and not torch.is_autocast_enabled(device.type)
