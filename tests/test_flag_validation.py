@@ -65,6 +65,7 @@ BAD_TRAIN_VALUES: dict[str, list[tuple[list[str], str]]] = {
     ],
     "bptt": [(["0"], "--bptt must be at least 1."), (["100000"], "--bptt must be at most 65536.")],
     "random_windows": [(["--random-windows=1"], "ignored explicit argument")],
+    "hold_unseen_tokens": [(["--hold-unseen-tokens=3"], "ignored explicit argument")],
     "lr": [
         (["0"], "--lr must be positive."),
         (["-0"], "--lr must be positive."),
