@@ -241,7 +241,7 @@ OPTIONS: tuple[Option, ...] = (
     # AdamW moves a token's output a full step even when its gradient is tiny, so a token the training text
     # never contains is driven ever less likely; held, it keeps its starting weights (benchmarks/RESULTS.md,
     # "Tokens training never saw").
-    training("hold_unseen_tokens", "bool", False, "--hold-unseen-tokens", "hold unseen",
+    training("hold_unseen_tokens", "bool", False, "--hold-unseen-tokens", "hold new",
              "leave tokens the training text never contains as they started, instead of driving them ever less "
              "likely: fairer odds for words first met in new text (which generation may then emit)",
              words="hold unseen tokens", advanced=True),

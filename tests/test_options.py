@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import re
 import tomllib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -94,6 +95,17 @@ def test_the_form_and_the_command_line_start_the_same_run_when_nothing_is_change
     from_flags = config_from_arguments(arguments)
     assert from_form == from_flags != RunConfig(corpus="shakespeare-sonnets")  # auto sized it
     assert from_form.to_argv() == from_flags.to_argv()
+
+
+def test_every_form_label_fits_the_forms_label_column() -> None:
+    """A label wider than its grid column wraps onto a second line and misaligns the row beside it."""
+    from rich.cells import cell_len
+
+    stylesheet = (Path(__file__).parents[1] / "poet_tui" / "app" / "poet.tcss").read_text(encoding="utf-8")
+    widths = {int(width) for width in re.findall(r"\.form-grid[^{]*\{[^}]*grid-columns:\s*(\d+)\s", stylesheet)}
+    assert widths, "the form's grid no longer names its label column's width"
+    too_wide = [(item.name, item.label) for item in flagged(OPTIONS) if cell_len(item.label or item.name) > min(widths)]
+    assert not too_wide, f"labels wider than {min(widths)} cells: {too_wide}"
 
 
 def test_every_form_field_is_a_flag_and_every_flag_a_form_field() -> None:
