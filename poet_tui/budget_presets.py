@@ -32,7 +32,7 @@ class BudgetRow:
 
 CPU_ROWS: tuple[BudgetRow, ...] = (
     # tiny-cpu's model and training (its evaluation interval aside): what won the 1 and 2.5 minute budgets on a
-    # quiet machine (RESULTS.md); where the wider row starts to win between 2.5 and 10 minutes is not measured yet
+    # quiet machine (RESULTS.md); the wider row below won the 5 and 10 minute budgets
     BudgetRow(
         2.5,
         "char LSTM 2 × 256, 32-char windows, lr 8e-3",
