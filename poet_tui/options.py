@@ -97,6 +97,11 @@ class Option:
         return self.flag or self.toml_name
 
     @property
+    def form_label(self) -> str:
+        """The label beside the form's field: the short label, else the field name."""
+        return self.label or self.name
+
+    @property
     def form_name(self) -> str:
         return self.words or self.label or self.name.replace("_", " ")
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from rich.cells import cell_len
 
 from poet_tui.cli.main import ArgumentParser
 from poet_tui.cli.train_arguments import add_train_arguments, config_from_arguments
@@ -99,12 +100,10 @@ def test_the_form_and_the_command_line_start_the_same_run_when_nothing_is_change
 
 def test_every_form_label_fits_the_forms_label_column() -> None:
     """A label wider than its grid column wraps onto a second line and misaligns the row beside it."""
-    from rich.cells import cell_len
-
     stylesheet = (Path(__file__).parents[1] / "poet_tui" / "app" / "poet.tcss").read_text(encoding="utf-8")
     widths = {int(width) for width in re.findall(r"\.form-grid[^{]*\{[^}]*grid-columns:\s*(\d+)\s", stylesheet)}
     assert widths, "the form's grid no longer names its label column's width"
-    too_wide = [(item.name, item.label) for item in flagged(OPTIONS) if cell_len(item.label or item.name) > min(widths)]
+    too_wide = [(item.name, item.form_label) for item in flagged(OPTIONS) if cell_len(item.form_label) > min(widths)]
     assert not too_wide, f"labels wider than {min(widths)} cells: {too_wide}"
 
 

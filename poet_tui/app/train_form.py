@@ -103,7 +103,7 @@ class TrainForm(VerticalScroll):
         yield Static(title, classes="form-section")
         with Grid(classes="form-grid"):
             for item in items:
-                yield Label(item.label or item.name, classes="form-label")
+                yield Label(item.form_label, classes="form-label")
                 yield self.make_input(item, self.shown_value(self.initial, item))
 
     def make_input(self, item: Option, value: Any) -> Widget:
