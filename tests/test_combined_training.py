@@ -21,7 +21,7 @@ from poet_tui.errors import PoetError
 from poet_tui.overlap import measure, run_training_texts
 from poet_tui.overlap.training_text import load_or_build_for_run
 from poet_tui.train import prepare_data, resume, train
-from tests.helpers import events_of, tiny_config, write_tiny_corpus
+from tests.helpers import events_of, full_length_samples, tiny_config, write_tiny_corpus
 
 OTHER_WORDS = ("zephyr", "quartz", "glacier", "ember", "willow", "cobalt", "marrow", "lantern", "thistle", "obsidian")
 
@@ -123,8 +123,9 @@ def decoded_documents(data: object) -> list[str]:
 
 
 def test_a_run_trains_on_the_drawn_epoch_records_its_parts_and_novelty_reads_the_same_text(
-    mix: CombinedCorpus, tmp_path: Path
+    mix: CombinedCorpus, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    full_length_samples(monkeypatch)
     run, reason = train(tiny_config("mix", max_steps=4, eval_every_steps=2))
     assert reason == "max_steps" and run.id.endswith("-mix-char")
     config = load_run_config(run.config_path)

@@ -21,7 +21,7 @@ from poet_tui.overlap import DEFAULT_MIN_COPY, training_texts
 from poet_tui.run_progress import RunProgress
 from poet_tui.sample_novelty import novelty_field, sample_novelty, training_index
 from poet_tui.train import train
-from tests.helpers import events_of, poet, tiny_config
+from tests.helpers import events_of, full_length_samples, poet, tiny_config
 
 PROSE = "the river ran past the mill and the miller counted his sacks of grain before the rain came"
 UNSEEN = "0123456789" * 4  # no digit is in the corpus, so no character of it can be a copy
@@ -97,11 +97,13 @@ def test_no_index_or_a_failure_gives_no_figure(monkeypatch: pytest.MonkeyPatch) 
 
 
 # ----- a real run -----
-def test_each_evaluation_reports_its_samples_novelty(prose_corpus: Path) -> None:
+def test_each_evaluation_reports_its_samples_novelty(prose_corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    full_length_samples(monkeypatch)
     run, reason = train(tiny_config(prose_corpus))
     assert reason == "max_steps"
     evaluations, samples = events_of(run, "eval"), events_of(run, "sample")
     assert [event["step"] for event in evaluations] == [6, 12]
+    assert all(event["text"] for event in samples)
     assert all(0.0 <= event["novelty"] <= 1.0 for event in evaluations)
     assert [(event["step"], event["novelty"]) for event in samples] == [
         (event["step"], event["novelty"]) for event in evaluations

@@ -16,7 +16,7 @@ from poet_tui.app.repl_lens import TOP_K
 from poet_tui.app.repl_pane import ReplPane
 from poet_tui.app.transcript import Segment
 from poet_tui.runs import Run
-from tests.helpers.lens import complete, completion_styles, has_style, lens_settled
+from tests.helpers.lens import complete, completion_styles, first_token_offset, has_style, lens_settled
 from tests.helpers.pilot import RecordingApp, run_app, text_of, wait_until
 
 
@@ -73,10 +73,10 @@ def test_f8_shows_the_alternatives_and_enter_on_one_branches_keeping_the_earlier
 
         # A click on a token of the branch puts the cursor there.
         segment = branch.query(Segment).first()
-        first_line = segment.content.plain.split("\n")[0]
-        await pilot.click(segment, offset=(len(first_line) - 1, 0))
+        offset, clicked = first_token_offset(segment)
+        await pilot.click(segment, offset=offset)
         await wait_until(pilot, lambda: repl.cursor_exchange == branch.exchange_id)
-        assert branch.cursor is not None and panel.display
+        assert branch.cursor == clicked and panel.display
         await pilot.press("escape")  # back to the prompt; the cursor is put away
         assert not panel.display and branch.cursor is None and app.focused is app.query_one("#prompt")
         assert isinstance(options, OptionList) and app.errors() == []

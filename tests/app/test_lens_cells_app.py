@@ -14,14 +14,14 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Select
 
-from poet_tui.app.cells_dialog import CellsScreen
+from poet_tui.app.cells_dialog import TOP_PER_FEATURE, CellsScreen
 from poet_tui.app.lens_view import activation_colour
 from poet_tui.app.repl_pane import ReplPane
 from poet_tui.export import export_model
 from poet_tui.lens import cells
 from poet_tui.lens.cells import unit_trace
 from poet_tui.runs import Run
-from tests.helpers.lens import backgrounds, complete, completion_styles, lens_settled
+from tests.helpers.lens import backgrounds, complete, completion_styles, lens_settled, score, two_poems
 from tests.helpers.pilot import RecordingApp, run_app, text_of, wait_until
 
 
@@ -114,13 +114,16 @@ def test_an_exported_model_searches_the_current_text_and_says_why(trained_run: R
         status = text_of(app.screen.query_one("#cells-status"))
         assert "exported model carries no training text" in status and "no current text yet" in status
         await pilot.press("escape")
-        repl.settings.max_tokens = 60
-        await complete(pilot, repl)
+        text = two_poems(trained_run)
+        await score(pilot, repl, text)
         await pilot.press("f9")
-        await wait_until(pilot, lambda: isinstance(app.screen, CellsScreen) and app.screen.findings)
-        assert "the current text (an exported model carries no training text" in text_of(
-            app.screen.query_one("#cells-status")
-        )
+        await wait_until(pilot, lambda: isinstance(app.screen, CellsScreen) and not app.screen.searching)
+        dialog = app.screen
+        assert isinstance(dialog, CellsScreen) and dialog.findings
+        assert dialog.findings == cells.find_cells(repl.loaded.model, repl.loaded.tokenizer, text, top=TOP_PER_FEATURE)
+        status = text_of(dialog.query_one("#cells-status"))
+        assert "the current text (an exported model carries no training text" in status
+        assert f"({len(text):,} characters)" in status
         assert app.errors() == []
 
     run_app(app, script)

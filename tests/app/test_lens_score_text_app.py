@@ -16,14 +16,8 @@ from poet_tui.app.repl_pane import ReplPane
 from poet_tui.app.score_dialog import ScoreTextScreen
 from poet_tui.lens.scoring import score_text
 from poet_tui.runs import Run
-from tests.helpers.lens import backgrounds, completion_styles, lens_settled
+from tests.helpers.lens import backgrounds, completion_styles, lens_settled, two_poems
 from tests.helpers.pilot import RecordingApp, run_app, text_of, wait_until
-
-
-def two_poems(run: Run) -> str:
-    """Two poems of the run's corpus, two blank lines between them: text the model can spell."""
-    poems = Path(run.config().corpus).read_text(encoding="utf-8").split("\n\n\n")
-    return f"{poems[0]}\n\n\n{poems[1]}"
 
 
 def test_ctrl_s_scores_a_loaded_poem_and_shows_where_the_model_is_surprised(trained_run: Run, tmp_path: Path) -> None:

@@ -31,6 +31,22 @@ def make_poem(rng: random.Random) -> str:
     return "\n".join(lines)
 
 
+def full_length_samples(monkeypatch: Any) -> None:
+    """Each evaluation's sample runs its whole sample_length, the poem stop off: a model of a few steps may draw
+    <eod> first, and a test must not hang on which text a seed happens to sample (an empty sample has no novelty)."""
+    import dataclasses
+
+    import poet_tui.trainer
+
+    drawn = poet_tui.trainer.complete
+
+    def whole(model: Any, tokenizer: Any, prompt: str, settings: Any, *arguments: Any, **keywords: Any) -> Any:
+        settings = dataclasses.replace(settings, stop_at_end_of_poem=False)
+        return drawn(model, tokenizer, prompt, settings, *arguments, **keywords)
+
+    monkeypatch.setattr(poet_tui.trainer, "complete", whole)
+
+
 def write_tiny_corpus(path: Path) -> Path:
     """40 short poems separated by two blank lines: enough for a document split and a few batches."""
     rng = random.Random(7)
