@@ -274,12 +274,10 @@ def test_every_repl_panel_is_whole_and_reachable_by_keyboard_at_80_by_24(fixed_h
                 break
             await pilot.press("tab")
         assert app.focused is transcript
-        await pilot.press("home")
-        await pilot.pause(0.2)
-        assert transcript.scroll_y == 0
+        await pilot.press("home")  # a scroll may be animated: waited for, never timed
+        await wait_until(pilot, lambda: transcript.scroll_y == 0)
         await pilot.press("pagedown")
-        await pilot.pause(0.2)
-        assert transcript.scroll_y > 0
+        await wait_until(pilot, lambda: transcript.scroll_y > 0)
 
     run_app(app, script, size=(80, 24))
 
