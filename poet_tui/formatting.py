@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 
+def plural(count: int, noun: str) -> str:
+    """'1 token', '2 tokens', '1,000 tokens'."""
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
 def human_bytes(count: float | None) -> str:
     if count is None:
         return "—"

@@ -127,5 +127,11 @@ class CompletionStats:
         return (self.finished or time.perf_counter()) - self.started
 
     @property
+    def ended_at_once(self) -> bool:
+        """The first token drawn closed the poem: nothing was written, which a reader must be told, not left
+        to guess from an empty line."""
+        return self.stopped_at_end_of_poem and self.tokens == 1
+
+    @property
     def tokens_per_second(self) -> float:
         return self.tokens / self.seconds if self.seconds > 0 else 0.0

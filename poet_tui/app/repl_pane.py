@@ -255,6 +255,8 @@ class ReplPane(ModelLoading, ReplOverlap, ReplLens, ForwardWorkerFailures, Verti
                     break
             else:
                 ended = "end of poem" if stats.stopped_at_end_of_poem else "length reached"
+                if stats.ended_at_once:  # an empty exchange must say why it is empty
+                    ended = "ended at the first token (ctrl+t: poem stop off)"
                 reason = "form complete" if form is not None else ended
         except PoetError as error:
             refusal = str(error)

@@ -26,6 +26,7 @@ from textual.widgets import Static
 from poet_tui.app.lens_view import ACTIVATION_RANGE, TOKEN_META, LensMode, scored_content, traced_content
 from poet_tui.app.overlap_view import highlighted, novelty_text
 from poet_tui.form_choice import forced_note
+from poet_tui.formatting import plural
 from poet_tui.overlap import DEFAULT_MIN_COPY, Match, Span, copied_spans, highlight_regions, novelty
 
 if TYPE_CHECKING:
@@ -242,7 +243,7 @@ class Exchange(Vertical):
 
     def finish(self, tokens: int, tokens_per_second: float, reason: str, forced_steps: int = 0) -> None:
         self.finished = True
-        self.footer = f"{tokens:,} tokens · {tokens_per_second:,.0f} tokens/s · {reason}"
+        self.footer = f"{plural(tokens, 'token')} · {tokens_per_second:,.0f} tokens/s · {reason}"
         if forced_steps:
             self.footer += f" · {forced_note(forced_steps)}"
         self.show_footer()

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from poet_tui.cli.main import EXIT_OK
 from poet_tui.cli.repl_forms import FORM_COMMANDS, ReplForm, apply_form_command
 from poet_tui.errors import PoetError
+from poet_tui.formatting import plural
 
 if TYPE_CHECKING:
     from poet_tui.cli.novelty_output import NoveltyCheck
@@ -20,6 +21,10 @@ if TYPE_CHECKING:
     from poet_tui.sample import CompletionStats, SamplingSettings
 
 MAX_POEMS = 1000
+ENDED_AT_ONCE = (
+    "the model's first token ended the poem, so it wrote nothing; run it again for another draw, or pass "
+    "--no-stop-at-end to let it write on."
+)
 
 # `:name` → the setting it changes, and the name a refusal calls each setting by.
 REPL_COMMANDS = {
@@ -122,9 +127,11 @@ def generate_command(arguments: argparse.Namespace) -> int:
     stats = stream_to(sys.stdout, loaded, prompt, settings, form, pieces)
     sys.stdout.write("\n")
     sys.stdout.flush()
+    if stats.ended_at_once:
+        print(ENDED_AT_ONCE[:1].upper() + ENDED_AT_ONCE[1:], file=sys.stderr, flush=True)
     if sys.stderr.isatty():
         print(
-            f"[{stats.tokens} tokens, {stats.tokens_per_second:.0f} tokens/s, "
+            f"[{plural(stats.tokens, 'token')}, {stats.tokens_per_second:.0f} tokens/s, "
             f"first after {1000 * (stats.first_token_seconds or 0):.0f} ms, {loaded.label}]",
             file=sys.stderr,
         )
@@ -174,9 +181,11 @@ def write_poems(
         if not as_json:
             sys.stdout.write(("\n" if index else "") + prompt)
             pieces: list[str] = []
-            stream_to(sys.stdout, loaded, prompt, poem_settings, form, pieces)
+            stats = stream_to(sys.stdout, loaded, prompt, poem_settings, form, pieces)
             sys.stdout.write("\n")
             sys.stdout.flush()
+            if stats.ended_at_once:
+                print(f"Poem {index + 1}: {ENDED_AT_ONCE}", file=sys.stderr, flush=True)
             if novelty is not None:
                 print(novelty_line(novelty.measure(prompt + "".join(pieces))), file=sys.stderr, flush=True)
             continue
@@ -350,7 +359,8 @@ def repl(
             sys.stdout.write(line)
             stats = stream_to(sys.stdout, loaded, line, settings, form.choice.form(), pieces)
             forced = f", {forced_note(stats.forced_steps)}" if stats.forced_steps else ""
-            print(f"\n[{stats.tokens} tokens, {stats.tokens_per_second:.0f} tokens/s{forced}]")
+            at_once = ", its first token ended the poem: try again, or :poem off" if stats.ended_at_once else ""
+            print(f"\n[{plural(stats.tokens, 'token')}, {stats.tokens_per_second:.0f} tokens/s{forced}{at_once}]")
         except KeyboardInterrupt:
             print("\n[stopped]")
         except PoetError as error:

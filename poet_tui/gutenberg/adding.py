@@ -17,6 +17,7 @@ from poet_tui.corpus_reading import shown
 from poet_tui.corpus_registration import BundledCorpusName, CorpusNameTaken, register_corpus, registered_entry
 from poet_tui.corpus_registry import NAME_RULE, CorpusEntry, bundled_corpora, is_usable_name
 from poet_tui.errors import PoetError
+from poet_tui.formatting import plural
 from poet_tui.gutenberg.cache_files import now_iso
 from poet_tui.gutenberg.catalogue import reader_name
 from poet_tui.gutenberg.corpus_file import (
@@ -32,7 +33,7 @@ from poet_tui.gutenberg.corpus_file import (
 from poet_tui.gutenberg.download import DownloadCancelled
 from poet_tui.gutenberg.mirror import parse_book_id
 from poet_tui.gutenberg.stripping import strip_licence
-from poet_tui.gutenberg.verse_split import SplitReport, plural, split_poems
+from poet_tui.gutenberg.verse_split import SplitReport, split_poems
 
 if TYPE_CHECKING:
     from poet_tui.gutenberg.library import CachedBook, GutenbergLibrary, NoticeCallback

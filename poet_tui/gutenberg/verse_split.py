@@ -15,6 +15,7 @@ import textwrap
 from collections import Counter
 from dataclasses import dataclass, field
 
+from poet_tui.formatting import plural
 from poet_tui.gutenberg.block_shapes import MAX_LISTING_LINE, Block, BlockKind, blocks_of, classify, is_imprint
 
 MATTER_HEADING = re.compile(
@@ -69,10 +70,6 @@ class SplitReport:
         if len(parts) > 1:
             return f"{', '.join(parts[:-1])} and {parts[-1]}"
         return parts[0] if parts else ""
-
-
-def plural(count: int, noun: str) -> str:
-    return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,28 @@ def full_length_samples(monkeypatch: Any) -> None:
     monkeypatch.setattr(poet_tui.trainer, "complete", whole)
 
 
+def ending_at_once(load: Callable[..., Any]) -> Callable[..., Any]:
+    """`load_for_generation` whose model's first token always ends the poem (a huge bias on <eod>): the empty
+    poem a seed may draw, made sure."""
+
+    def loaded(*arguments: Any, **keywords: Any) -> Any:
+        import torch
+
+        model = load(*arguments, **keywords)
+        with torch.no_grad():
+            model.model.decoder.bias[model.tokenizer.end_of_document_id] += 1e4
+        return model
+
+    return loaded
+
+
+def always_end_at_once() -> None:
+    """A `poet(..., setup=)` hook: in the child, every model loaded for generation ends its poem at once."""
+    import poet_tui.generation
+
+    poet_tui.generation.load_for_generation = ending_at_once(poet_tui.generation.load_for_generation)  # type: ignore[assignment]
+
+
 def write_tiny_corpus(path: Path) -> Path:
     """40 short poems separated by two blank lines: enough for a document split and a few batches."""
     rng = random.Random(7)
