@@ -78,8 +78,8 @@ def completion_styles(exchange: Exchange) -> list[list[Style | str]]:
 
 def first_token_offset(segment: Static) -> tuple[tuple[int, int], int]:
     """Where a click lands on the first scored token shown in `segment` ((x, y) in the segment's content), and
-    that token's index: whatever text the sample drew, so a test never
-    clicks the prompt or the shared text by luck."""
+    that token's index: whatever text the sample drew, so a test never clicks the prompt or the shared text by
+    luck."""
     from poet_tui.app.lens_view import TOKEN_META
 
     content = segment.content
