@@ -22,8 +22,8 @@ if TYPE_CHECKING:
 
 MAX_POEMS = 1000
 ENDED_AT_ONCE = (
-    "the model's first token ended the poem, so it wrote nothing; run it again for another draw, or pass "
-    "--no-stop-at-end to let it write on."
+    "the model's first token ended the poem, so it wrote nothing; another seed draws again (without --seed each "
+    "run takes a new one), or --no-stop-at-end lets it write on."
 )
 
 # `:name` → the setting it changes, and the name a refusal calls each setting by.
@@ -359,7 +359,7 @@ def repl(
             sys.stdout.write(line)
             stats = stream_to(sys.stdout, loaded, line, settings, form.choice.form(), pieces)
             forced = f", {forced_note(stats.forced_steps)}" if stats.forced_steps else ""
-            at_once = ", its first token ended the poem: try again, or :poem off" if stats.ended_at_once else ""
+            at_once = ", its first token ended the poem: another :seed, or :poem off" if stats.ended_at_once else ""
             print(f"\n[{plural(stats.tokens, 'token')}, {stats.tokens_per_second:.0f} tokens/s{forced}{at_once}]")
         except KeyboardInterrupt:
             print("\n[stopped]")
